@@ -1,0 +1,196 @@
+"""Settings, read once from the environment (and an optional ``.env`` file).
+
+No other module reads ``os.environ``: the frozen :class:`Settings` is passed explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from syncer.errors import ConfigError
+
+DEFAULT_INCLUDE: tuple[str, ...] = (
+    "*.ttl",
+    "*.turtle",
+    "*.owl",
+    "*.rdf",
+    "*.nt",
+    "*.n3",
+    "*.trig",
+    "*.nq",
+    "*.jsonld",
+    "*.json-ld",
+    "*.md",
+)
+DEFAULT_EXCLUDE: tuple[str, ...] = (".github/**", "**/node_modules/**")
+
+
+class Secret:
+    """A string that never shows itself in ``repr``/``str``, so it cannot leak into logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ContextSource:
+    """Where the document for one JSON-LD ``@context`` URL lives: the repository or disk."""
+
+    url: str
+    kind: str  # "repo" or "file"
+    path: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("syncer.db")
+    repo: str | None = None
+    git_dir: Path | None = None
+    branch: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_token: Secret | None = None
+    webhook_secret: Secret | None = None
+    secret_key: Secret | None = None
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    workers: int = 2
+    reconcile_cron: str = "0 3 * * *"
+    timezone: str = "UTC"
+    jsonld_contexts: tuple[ContextSource, ...] = ()
+    ontology_id: str = "default"
+    max_file_bytes: int = 20 * 1024 * 1024
+    prefixes: tuple[tuple[str, str], ...] = ()
+    public_status: bool = False
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def source_label(self) -> str:
+        if self.git_dir is not None:
+            return f"git:{self.git_dir}"
+        return f"github:{self.repo}"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file: ``NAME=value`` lines, ``#`` comments, optional quotes."""
+    values: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        name, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+def parse_contexts(value: str) -> tuple[ContextSource, ...]:
+    sources = []
+    for item in _split(value):
+        url, sep, target = item.rpartition("=")
+        kind, colon, path = target.partition(":")
+        if not sep or not url or not colon or kind not in ("repo", "file") or not path:
+            raise ConfigError(
+                f"SYNCER_JSONLD_CONTEXTS entry {item!r} is not URL=repo:PATH or URL=file:PATH"
+            )
+        sources.append(ContextSource(url=url, kind=kind, path=path))
+    return tuple(sources)
+
+
+def parse_prefixes(value: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in _split(value):
+        prefix, sep, iri = item.partition("=")
+        if not sep or not prefix or not iri:
+            raise ConfigError(f"SYNCER_PREFIXES entry {item!r} is not PREFIX=IRI")
+        pairs.append((prefix.strip(), iri.strip()))
+    return tuple(pairs)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read the settings once: the environment wins over the ``.env`` file."""
+    env: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        env.update(read_env_file(env_file))
+    env.update(os.environ if environ is None else environ)
+    env = {k: v for k, v in env.items() if k.startswith("SYNCER_")}
+
+    def secret(name: str) -> Secret | None:
+        value = env.get(name)
+        return Secret(value) if value else None
+
+    repo = env.get("SYNCER_REPO") or None
+    if repo is not None and repo.count("/") != 1:
+        raise ConfigError(f"SYNCER_REPO must be owner/name, not {repo!r}")
+    git_dir = Path(env["SYNCER_GIT_DIR"]) if env.get("SYNCER_GIT_DIR") else None
+    cpu = os.cpu_count() or 1
+    return Settings(
+        db_path=Path(env.get("SYNCER_DB") or "syncer.db"),
+        repo=repo,
+        git_dir=git_dir,
+        branch=env.get("SYNCER_BRANCH") or None,
+        github_api_url=(env.get("SYNCER_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        github_token=secret("SYNCER_GITHUB_TOKEN"),
+        webhook_secret=secret("SYNCER_WEBHOOK_SECRET"),
+        secret_key=secret("SYNCER_SECRET_KEY"),
+        include=_split(env["SYNCER_INCLUDE"]) if env.get("SYNCER_INCLUDE") else DEFAULT_INCLUDE,
+        exclude=_split(env["SYNCER_EXCLUDE"]) if env.get("SYNCER_EXCLUDE") else DEFAULT_EXCLUDE,
+        workers=_int(env, "SYNCER_WORKERS", max(2, min(8, cpu * 2))),
+        reconcile_cron=env.get("SYNCER_RECONCILE_CRON") or "0 3 * * *",
+        timezone=env.get("SYNCER_TIMEZONE") or "UTC",
+        jsonld_contexts=parse_contexts(env.get("SYNCER_JSONLD_CONTEXTS", "")),
+        ontology_id=env.get("SYNCER_ONTOLOGY_ID") or "default",
+        max_file_bytes=_int(env, "SYNCER_MAX_FILE_BYTES", 20 * 1024 * 1024),
+        prefixes=parse_prefixes(env.get("SYNCER_PREFIXES", "")),
+        public_status=_bool(env, "SYNCER_PUBLIC_STATUS"),
+        log_level=(env.get("SYNCER_LOG_LEVEL") or "INFO").upper(),
+    )

@@ -1,0 +1,65 @@
+"""The one small interface every source implements.
+
+A source resolves a branch to a commit, lists a commit's tree with blob SHAs, and
+fetches file contents by blob SHA, checking each against the SHA it was asked for.
+Git blob SHAs are the same on GitHub and in a local clone, so the planner and the
+store never need to know which source they talk to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from syncer.model import Tree, TreeEntry
+
+
+@dataclass
+class SourceStats:
+    """Counters a source keeps, for the status page, metrics and benchmarks."""
+
+    requests: int = 0
+    bytes_fetched: int = 0
+    retries: int = 0
+    rate_limited_until: float | None = None  # epoch seconds, while waiting on GitHub
+    last_error: str | None = None
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        self.requests += 1
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    entry: TreeEntry
+    data: bytes
+
+
+class Source(Protocol):
+    """A repository that syncer can read."""
+
+    stats: SourceStats
+
+    @property
+    def description(self) -> str:
+        """Human-readable name, free of secrets (``github:owner/name`` or ``git:/path``)."""
+        ...
+
+    async def resolve_head(self, branch: str | None) -> str:
+        """The commit SHA the branch points at now (the default branch when None)."""
+        ...
+
+    async def list_tree(self, commit: str) -> Tree:
+        """Every blob of the commit's tree, recursively, with its blob SHA."""
+        ...
+
+    def fetch(self, commit: str, entries: Sequence[TreeEntry]) -> AsyncIterator[FetchedFile]:
+        """Yield the content of each entry, in any order, its blob SHA verified.
+
+        ``commit`` is a commit that contains every entry (a tarball may be used).
+        """
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,134 @@
+"""A local git repository, read through the ``git`` command line.
+
+``ls-tree`` lists blobs with their SHAs and sizes; one ``cat-file --batch`` process
+streams any number of blobs. No network: for offline use, mirrors, demos and tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from syncer.errors import SourceError
+from syncer.model import Tree, TreeEntry, git_blob_sha
+from syncer.sources.base import FetchedFile, SourceStats
+
+# Git's environment variables would let a caller's shell redirect us to another
+# repository (GIT_DIR, GIT_INDEX_FILE ...); the path we were given must win.
+_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["LC_ALL"] = "C"
+    return env
+
+
+class GitSource:
+    """A :class:`~syncer.sources.base.Source` over a local repository (bare or not)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.stats = SourceStats()
+
+    @property
+    def description(self) -> str:
+        return f"git:{self.path}"
+
+    async def _git(self, *args: str, stdin: bytes | None = None) -> bytes:
+        self.stats.count(args[0])
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            "-C",
+            str(self.path),
+            *args,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_git_env(),
+        )
+        out, err = await proc.communicate(stdin)
+        if proc.returncode != 0:
+            message = err.decode("utf-8", "replace").strip()
+            raise SourceError(f"git {args[0]} failed in {self.path}: {message}")
+        return out
+
+    async def resolve_head(self, branch: str | None) -> str:
+        if not self.path.exists():
+            raise SourceError(f"git repository {self.path} does not exist")
+        ref = f"refs/heads/{branch}^{{commit}}" if branch else "HEAD^{commit}"
+        out = await self._git("rev-parse", "--verify", "--quiet", ref)
+        return out.decode().strip()
+
+    async def default_branch(self) -> str:
+        out = await self._git("symbolic-ref", "--short", "HEAD")
+        return out.decode().strip()
+
+    async def list_tree(self, commit: str) -> Tree:
+        out = await self._git("ls-tree", "-r", "-z", "--long", "--full-tree", commit)
+        entries = []
+        for record in out.split(b"\x00"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, kind, sha, size = meta.split()
+            # Symlinks (120000) and submodules (type commit) carry no file content.
+            if kind != b"blob" or mode == b"120000":
+                continue
+            path = raw_path.decode("utf-8", "surrogateescape")
+            entries.append(TreeEntry(path=path, blob_sha=sha.decode(), size=int(size)))
+        return Tree(commit=commit, entries=tuple(entries))
+
+    async def fetch(self, commit: str, entries: Sequence[TreeEntry]) -> AsyncIterator[FetchedFile]:
+        if not entries:
+            return
+        self.stats.count("cat-file")
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            "-C",
+            str(self.path),
+            "cat-file",
+            "--batch",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_git_env(),
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+
+        async def feed() -> None:
+            assert proc.stdin is not None
+            for entry in entries:
+                proc.stdin.write(entry.blob_sha.encode() + b"\n")
+                await proc.stdin.drain()
+            proc.stdin.close()
+
+        feeder = asyncio.create_task(feed())
+        try:
+            for entry in entries:
+                header = await proc.stdout.readline()
+                parts = header.split()
+                if len(parts) == 2 and parts[1] == b"missing":
+                    raise SourceError(f"blob {entry.blob_sha} of {entry.path} is missing")
+                if len(parts) != 3:
+                    raise SourceError(f"unexpected git cat-file output: {header[:100]!r}")
+                size = int(parts[2])
+                data = await proc.stdout.readexactly(size)
+                await proc.stdout.readexactly(1)  # the newline after each object
+                if git_blob_sha(data) != entry.blob_sha:
+                    raise SourceError(f"blob SHA mismatch for {entry.path}")
+                self.stats.bytes_fetched += size
+                yield FetchedFile(entry=entry, data=data)
+            await feeder
+        finally:
+            if not feeder.done():
+                feeder.cancel()
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+
+    async def aclose(self) -> None:
+        return None
