@@ -1,0 +1,61 @@
+"""Per-file parsing: choose a format by extension and content, return a contribution.
+
+:func:`parse_file` is pure (bytes in, a frozen :class:`FileContribution` out) and never
+raises for bad input: a file that cannot be used is a ``failed`` or ``skipped``
+contribution with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from syncer.errors import ParseError
+from syncer.formats.contexts import ContextDoc, ContextResolver
+from syncer.formats.rdf import EXTENSIONS as RDF_EXTENSIONS
+from syncer.formats.rdf import parse_rdf
+from syncer.model import FileContribution
+
+MARKDOWN_EXTENSIONS = (".md", ".markdown")
+
+__all__ = ["ContextDoc", "ParseOptions", "parse_file"]
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Everything a parser may know besides the file: picklable, for worker processes."""
+
+    prefixes: tuple[tuple[str, str], ...] = ()
+    contexts: tuple[ContextDoc, ...] = ()
+    max_file_bytes: int = 20 * 1024 * 1024
+
+
+def extension_of(path: str) -> str:
+    name = posixpath.basename(path).lower()
+    if name.endswith(".json-ld"):
+        return ".json-ld"
+    return posixpath.splitext(name)[1]
+
+
+def parse_file(path: str, data: bytes, options: ParseOptions) -> FileContribution:
+    """Parse one file. Bad input gives a failed/skipped contribution, never an exception."""
+    if len(data) > options.max_file_bytes:
+        return FileContribution.skipped(
+            f"file is {len(data)} bytes, over the {options.max_file_bytes}-byte limit"
+        )
+    if b"\x00" in data[:8192]:
+        return FileContribution.skipped("binary file (NUL bytes), not parsed")
+    extension = extension_of(path)
+    resolver = ContextResolver(options.contexts)
+    try:
+        if extension in RDF_EXTENSIONS:
+            return parse_rdf(data, extension, resolver)
+        if extension in MARKDOWN_EXTENSIONS:
+            from syncer.formats.markdown import parse_markdown
+
+            return parse_markdown(path, data, options, resolver)
+    except ParseError as exc:
+        return FileContribution.failed(str(exc))
+    except MemoryError:
+        return FileContribution.failed("file too large to parse in memory")
+    return FileContribution.skipped(f"no parser for {extension or 'files without an extension'}")

@@ -1,0 +1,106 @@
+"""RDF files (Turtle, RDF/XML, N-Triples, N3, TriG, N-Quads, JSON-LD) through rdflib."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rdflib import Dataset, Graph
+
+from syncer.errors import ParseError
+from syncer.formats.contexts import ContextResolver
+from syncer.formats.sandbox import no_io
+from syncer.mapping import facts_from_graph
+from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
+
+# Extension -> rdflib format name.
+EXTENSIONS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".owl": "xml",
+    ".rdf": "xml",
+    ".nt": "nt",
+    ".n3": "n3",
+    ".trig": "trig",
+    ".nq": "nquads",
+    ".jsonld": "json-ld",
+    ".json-ld": "json-ld",
+}
+_QUAD_FORMATS = ("trig", "nquads")
+
+
+def sniff(data: bytes, by_extension: str) -> str:
+    """Correct the extension's guess by the content (``.owl`` is often Turtle or OWL/XML)."""
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<?xml", b"<rdf:RDF", b"<!DOCTYPE")):
+        return "xml"
+    if head.startswith((b"@prefix", b"@base", b"PREFIX", b"BASE", b"prefix")):
+        if by_extension in ("turtle", "n3", "trig"):
+            return by_extension
+        return "turtle"
+    if head.startswith((b"Prefix(", b"Ontology(")):
+        return "owl-functional"
+    if head.startswith((b"{", b"[")) and by_extension in ("json-ld", "xml"):
+        return "json-ld"
+    return by_extension
+
+
+def load_json(text: bytes | str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise ParseError("JSON nests too deeply") from exc
+    except ValueError as exc:
+        raise ParseError(f"invalid JSON: {exc}") from exc
+
+
+def graph_from_bytes(data: bytes, rdf_format: str, resolver: ContextResolver) -> Graph:
+    """Parse with rdflib, no I/O allowed; JSON-LD contexts inlined from the resolver."""
+    if rdf_format == "owl-functional":
+        raise ParseError("OWL functional syntax is not supported; use Turtle or RDF/XML")
+    if b"<Ontology" in data[:4096] and b"http://www.w3.org/2002/07/owl#" in data[:4096]:
+        if b"rdf:RDF" not in data[:4096]:
+            raise ParseError("OWL/XML is not supported; save the ontology as RDF/XML or Turtle")
+    graph: Graph = Dataset() if rdf_format in _QUAD_FORMATS else Graph()
+    try:
+        with no_io():
+            if rdf_format == "json-ld":
+                document = resolver.inline(load_json(data))
+                graph.parse(data=document, format="json-ld")  # type: ignore[arg-type]
+            else:
+                graph.parse(data=data, format=rdf_format)
+    except ParseError:
+        raise
+    except RecursionError as exc:
+        raise ParseError(f"{rdf_format}: input nests too deeply") from exc
+    except Exception as exc:  # rdflib raises many unrelated types for bad input
+        message = " ".join(str(exc).split())[:500] or type(exc).__name__
+        raise ParseError(f"{rdf_format}: {message}") from exc
+    if isinstance(graph, Dataset):
+        merged = Graph()
+        for s, p, o, _ in graph.quads((None, None, None, None)):
+            merged.add((s, p, o))
+        return merged
+    return graph
+
+
+def parse_rdf(data: bytes, extension: str, resolver: ContextResolver) -> FileContribution:
+    rdf_format = sniff(data, EXTENSIONS[extension])
+    graph = graph_from_bytes(data, rdf_format, resolver)
+    facts = facts_from_graph(graph)
+    if not facts:
+        return FileContribution(
+            status=STATUS_SKIPPED,
+            format=rdf_format,
+            error=f"no classes, properties or axioms in {len(graph)} triples",
+            context_deps=resolver.deps(),
+        )
+    return FileContribution(
+        status=STATUS_OK,
+        format=rdf_format,
+        classes=facts.classes,
+        edges=facts.edges,
+        properties=facts.properties,
+        axioms=facts.axioms,
+        context_deps=resolver.deps(),
+    )
