@@ -1,0 +1,331 @@
+"""One sync run: resolve the head, plan against the database, fetch, parse, write.
+
+The pipeline is a bounded queue between the fetcher (one request at a time per
+repository) and ``workers`` parse tasks; parsing runs off the event loop in an
+executor (processes for large runs, so parsing uses every core), and every write goes
+to the single writer thread, one transaction per file. The task table is the
+checkpoint: a run cut off leaves exactly its unfinished tasks, and the next run (which
+always plans against the head it resolves itself) picks up from there without
+refetching what was already written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syncer import PARSER_VERSION, runs, store
+from syncer.config import Settings
+from syncer.errors import FatalError, RetryableError, SourceError
+from syncer.formats import ContextDoc, ParseOptions, parse_file
+from syncer.model import FileContribution, TreeEntry
+from syncer.planner import Plan, plan_changes
+from syncer.sources.base import FetchedFile, Source
+from syncer.writer import Writer
+
+log = logging.getLogger("syncer.engine")
+
+# Below this many files, spawning parse processes costs more than it saves.
+PROCESS_POOL_MIN_FILES = 64
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Progress:
+    """Live figures of the current run, for the progress bar and the status page."""
+
+    run_id: int = 0
+    kind: str = "sync"
+    commit: str | None = None
+    planned: int = 0
+    processed: int = 0
+    failed: int = 0
+    deleted: int = 0
+    busy_workers: int = 0
+    started: float = field(default_factory=time.monotonic)
+    phase: str = "starting"
+
+    @property
+    def done(self) -> int:
+        return self.processed + self.deleted
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def eta_seconds(self) -> float | None:
+        rate = self.rate()
+        if rate <= 0:
+            return None
+        return max(0.0, (self.planned - self.done) / rate)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int
+    status: str  # done, interrupted, failed
+    commit: str | None
+    planned: int
+    processed: int
+    failed: int
+    deleted: int
+    unchanged: int
+    requests: int
+    seconds: float
+    error: str | None = None
+    failures: tuple[tuple[str, str], ...] = ()  # (path, error) of files that failed
+
+
+def load_file_contexts(settings: Settings) -> tuple[ContextDoc, ...]:
+    """``file:`` contexts are read once, when the engine starts."""
+    docs = []
+    for ctx in settings.jsonld_contexts:
+        if ctx.kind == "file":
+            try:
+                docs.append(ContextDoc(url=ctx.url, document=Path(ctx.path).read_bytes()))
+            except OSError as exc:
+                raise FatalError(f"JSON-LD context file {ctx.path} unreadable: {exc}") from exc
+    return tuple(docs)
+
+
+def default_parse_executor(workers: int, files: int) -> Executor:
+    if files >= PROCESS_POOL_MIN_FILES and workers > 1 and (os.cpu_count() or 1) > 1:
+        # forkserver: forking a process that runs threads (the writer) is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1), mp_context=context)
+    return ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="syncer-parse")
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        source: Source,
+        writer: Writer,
+        *,
+        parse_executor: Executor | None = None,
+        clock: Callable[[], str] = utc_now,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.writer = writer
+        self.parse_executor = parse_executor
+        self.clock = clock
+        self.on_progress = on_progress
+        self.progress: Progress | None = None
+        self._file_contexts = load_file_contexts(settings)
+        self.order: Callable[[Sequence[TreeEntry]], Sequence[TreeEntry]] | None = None
+
+    @property
+    def oid(self) -> str:
+        return self.settings.ontology_id
+
+    def _report(self) -> None:
+        if self.on_progress is not None and self.progress is not None:
+            self.on_progress(self.progress)
+
+    async def plan(self, *, force: bool = False) -> Plan:
+        head = await self.source.resolve_head(self.settings.branch)
+        tree = await self.source.list_tree(head)
+        known = await self.writer.read(store.load_file_states, self.oid)
+        self._tree_shas = {e.path: e for e in tree.entries}
+        return plan_changes(
+            tree,
+            known,
+            include=self.settings.include,
+            exclude=self.settings.exclude,
+            parser_version=PARSER_VERSION,
+            force=force,
+        )
+
+    async def _contexts(self, commit: str) -> tuple[ContextDoc, ...]:
+        docs = list(self._file_contexts)
+        wanted = []
+        for ctx in self.settings.jsonld_contexts:
+            entry = self._tree_shas.get(ctx.path) if ctx.kind == "repo" else None
+            if entry is None:
+                continue  # not in this commit: blocks using it get an "unmapped" warning
+            cached = await self.writer.read(runs.context_cached, entry.blob_sha)
+            if cached is not None:
+                docs.append(ContextDoc(ctx.url, cached, entry.path, entry.blob_sha))
+            else:
+                wanted.append((ctx, entry))
+        if wanted:
+            entries = [entry for _, entry in wanted]
+            fetched = {f.entry.path: f.data async for f in self.source.fetch(commit, entries)}
+            for ctx, entry in wanted:
+                data = fetched[entry.path]
+                await self.writer.run(runs.cache_context, entry.blob_sha, data)
+                docs.append(ContextDoc(ctx.url, data, entry.path, entry.blob_sha))
+        return tuple(docs)
+
+    async def sync(self, *, force: bool = False, kind: str = "sync") -> RunResult:
+        started = time.monotonic()
+        requests_before = self.source.stats.requests
+        run_id = await self.writer.run(runs.start_run, self.oid, kind, force, self.clock())
+        self.progress = Progress(run_id=run_id, kind=kind)
+        failures: list[tuple[str, str]] = []
+        plan: Plan | None = None
+        status, error = "done", None
+        try:
+            self.progress.phase = "planning"
+            self._report()
+            plan = await self.plan(force=force)
+            self.progress.commit = plan.commit
+            self.progress.planned = len(plan.upserts) + len(plan.deletes)
+            await self.writer.run(runs.record_plan, self.oid, run_id, plan)
+            options = ParseOptions(
+                prefixes=self.settings.prefixes,
+                contexts=await self._contexts(plan.commit) if plan.upserts else (),
+                max_file_bytes=self.settings.max_file_bytes,
+            )
+            self.progress.phase = "syncing"
+            self._report()
+            for path in plan.deletes:
+                await self.writer.run(self._delete, path, self.clock())
+                self.progress.deleted += 1
+                self._report()
+            await self._process(plan, options, failures)
+            if force:
+                await self.writer.run(store.rederive_all, self.oid, self.clock())
+            await self.writer.run(
+                runs.set_synced,
+                self.oid,
+                self.source.description,
+                self.settings.branch,
+                plan.commit,
+                self.clock(),
+            )
+        except (RetryableError, SourceError) as exc:
+            status, error = "interrupted", str(exc)
+            log.warning("run %s interrupted: %s", run_id, exc)
+        except FatalError as exc:
+            status, error = "failed", str(exc)
+            log.error("run %s failed: %s", run_id, exc)
+            raise
+        finally:
+            self.progress.phase = status
+            requests = self.source.stats.requests - requests_before
+            try:
+                await self.writer.run(
+                    runs.finish_run,
+                    run_id,
+                    runs.RunCounts(
+                        status=status,
+                        now=self.clock(),
+                        processed=self.progress.processed,
+                        failed=self.progress.failed,
+                        deleted=self.progress.deleted,
+                        requests=requests,
+                        error=error,
+                    ),
+                )
+            except FatalError:
+                log.exception("could not record the end of run %s", run_id)
+            self._report()
+        return RunResult(
+            run_id=run_id,
+            status=status,
+            commit=plan.commit if plan else None,
+            planned=self.progress.planned,
+            processed=self.progress.processed,
+            failed=self.progress.failed,
+            deleted=self.progress.deleted,
+            unchanged=plan.unchanged if plan else 0,
+            requests=requests,
+            seconds=time.monotonic() - started,
+            error=error,
+            failures=tuple(sorted(failures)),
+        )
+
+    def _delete(self, conn: object, path: str, now: str) -> None:
+        store.delete_file(conn, self.oid, path, now)  # type: ignore[arg-type]
+        runs.finish_task(conn, self.oid, path)  # type: ignore[arg-type]
+
+    def _write(
+        self, conn: object, entry: TreeEntry, contribution: FileContribution, now: str
+    ) -> None:
+        record = store.FileRecord(entry.path, entry.blob_sha, entry.size, PARSER_VERSION)
+        store.write_file(conn, self.oid, record, contribution, now)  # type: ignore[arg-type]
+        runs.finish_task(conn, self.oid, entry.path)  # type: ignore[arg-type]
+
+    async def _process(
+        self, plan: Plan, options: ParseOptions, failures: list[tuple[str, str]]
+    ) -> None:
+        entries: Sequence[TreeEntry] = plan.upserts
+        if self.order is not None:
+            entries = self.order(entries)
+        limit = options.max_file_bytes
+        too_big = [e for e in entries if e.size is not None and e.size > limit]
+        to_fetch = [e for e in entries if e.size is None or e.size <= limit]
+        for entry in too_big:
+            contribution = FileContribution.skipped(
+                f"file is {entry.size} bytes, over the {options.max_file_bytes}-byte limit"
+            )
+            await self._commit(entry, contribution, failures)
+        if not to_fetch:
+            return
+        workers = max(1, self.settings.workers)
+        executor = self.parse_executor or default_parse_executor(workers, len(to_fetch))
+        queue: asyncio.Queue[FetchedFile | None] = asyncio.Queue(maxsize=workers * 4)
+        loop = asyncio.get_running_loop()
+
+        async def produce() -> None:
+            try:
+                async for fetched in self.source.fetch(plan.commit, to_fetch):
+                    await queue.put(fetched)
+            finally:
+                for _ in range(workers):
+                    await queue.put(None)
+
+        async def work() -> None:
+            assert self.progress is not None
+            while (item := await queue.get()) is not None:
+                self.progress.busy_workers += 1
+                try:
+                    contribution = await loop.run_in_executor(
+                        executor, parse_file, item.entry.path, item.data, options
+                    )
+                    await self._commit(item.entry, contribution, failures)
+                finally:
+                    self.progress.busy_workers -= 1
+
+        tasks = [asyncio.create_task(produce())]
+        tasks += [asyncio.create_task(work()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One side failed: stop the others so nobody waits on a queue forever.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            if self.parse_executor is None:
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _commit(
+        self,
+        entry: TreeEntry,
+        contribution: FileContribution,
+        failures: list[tuple[str, str]],
+    ) -> None:
+        assert self.progress is not None
+        await self.writer.run(self._write, entry, contribution, self.clock())
+        self.progress.processed += 1
+        if contribution.status == "failed":
+            self.progress.failed += 1
+            failures.append((entry.path, contribution.error or "failed"))
+        self._report()

@@ -1,0 +1,150 @@
+"""Bookkeeping of runs: the run log, the task table (the checkpoint), the synced commit.
+
+Plain functions over a connection; the writer thread calls them inside transactions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from syncer.model import TreeEntry
+from syncer.planner import Plan
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    kind: str
+    status: str
+    target_commit: str | None
+    started_at: str
+    finished_at: str | None
+    planned: int
+    processed: int
+    failed: int
+    deleted: int
+    requests: int
+    error: str | None
+
+
+def start_run(conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str) -> int:
+    # A run still marked running was cut off (crash, kill -9): say so.
+    conn.execute(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
+        " error = COALESCE(error, 'cut off before it finished')"
+        " WHERE ontology_id = ? AND status = 'running'",
+        (now, oid),
+    )
+    cursor = conn.execute(
+        "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at)"
+        " VALUES (?, ?, ?, 'running', ?)",
+        (oid, kind, int(force), now),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def record_plan(conn: sqlite3.Connection, oid: str, run_id: int, plan: Plan) -> None:
+    """Replace the task table with this plan: stale tasks of earlier runs are dropped."""
+    conn.execute("DELETE FROM sync_tasks WHERE ontology_id = ?", (oid,))
+    conn.executemany(
+        "INSERT INTO sync_tasks (ontology_id, path, action, blob_sha, size, commit_sha, run_id)"
+        " VALUES (?, ?, 'upsert', ?, ?, ?, ?)",
+        [(oid, e.path, e.blob_sha, e.size, plan.commit, run_id) for e in plan.upserts],
+    )
+    conn.executemany(
+        "INSERT INTO sync_tasks (ontology_id, path, action, commit_sha, run_id)"
+        " VALUES (?, ?, 'delete', ?, ?)",
+        [(oid, path, plan.commit, run_id) for path in plan.deletes],
+    )
+    conn.execute(
+        "UPDATE sync_runs SET target_commit = ?, planned = ? WHERE id = ?",
+        (plan.commit, len(plan.upserts) + len(plan.deletes), run_id),
+    )
+
+
+def finish_task(conn: sqlite3.Connection, oid: str, path: str) -> None:
+    conn.execute("DELETE FROM sync_tasks WHERE ontology_id = ? AND path = ?", (oid, path))
+
+
+def note_task_error(conn: sqlite3.Connection, oid: str, path: str, error: str) -> None:
+    conn.execute(
+        "UPDATE sync_tasks SET attempts = attempts + 1, last_error = ?"
+        " WHERE ontology_id = ? AND path = ?",
+        (error[:1000], oid, path),
+    )
+
+
+def pending_tasks(conn: sqlite3.Connection, oid: str) -> list[TreeEntry]:
+    return [
+        TreeEntry(path=r[0], blob_sha=r[1], size=r[2])
+        for r in conn.execute(
+            "SELECT path, blob_sha, size FROM sync_tasks WHERE ontology_id = ?"
+            " AND action = 'upsert' ORDER BY path",
+            (oid,),
+        )
+    ]
+
+
+def count_tasks(conn: sqlite3.Connection, oid: str) -> int:
+    row = conn.execute("SELECT count(*) FROM sync_tasks WHERE ontology_id = ?", (oid,)).fetchone()
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    status: str
+    now: str
+    processed: int
+    failed: int
+    deleted: int
+    requests: int
+    error: str | None
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, c: RunCounts) -> None:
+    conn.execute(
+        "UPDATE sync_runs SET status = ?, finished_at = ?, processed = ?, failed = ?,"
+        " deleted = ?, requests = ?, error = ? WHERE id = ?",
+        (c.status, c.now, c.processed, c.failed, c.deleted, c.requests, c.error, run_id),
+    )
+
+
+def set_synced(
+    conn: sqlite3.Connection, oid: str, source: str, branch: str | None, commit: str, now: str
+) -> None:
+    conn.execute(
+        "INSERT INTO sync_state (ontology_id, source, branch, synced_commit, synced_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ontology_id) DO UPDATE SET source = excluded.source,"
+        " branch = excluded.branch, synced_commit = excluded.synced_commit,"
+        " synced_at = excluded.synced_at",
+        (oid, source, branch, commit, now),
+    )
+
+
+def synced_commit(conn: sqlite3.Connection, oid: str) -> str | None:
+    row = conn.execute(
+        "SELECT synced_commit FROM sync_state WHERE ontology_id = ?", (oid,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def recent_runs(conn: sqlite3.Connection, oid: str, limit: int = 10) -> list[RunRow]:
+    rows = conn.execute(
+        "SELECT id, kind, status, target_commit, started_at, finished_at, planned, processed,"
+        " failed, deleted, requests, error FROM sync_runs WHERE ontology_id = ?"
+        " ORDER BY id DESC LIMIT ?",
+        (oid, limit),
+    ).fetchall()
+    return [RunRow(*tuple(r)) for r in rows]
+
+
+def context_cached(conn: sqlite3.Connection, blob_sha: str) -> bytes | None:
+    row = conn.execute("SELECT content FROM context_cache WHERE blob_sha = ?", (blob_sha,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def cache_context(conn: sqlite3.Connection, blob_sha: str, content: bytes) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO context_cache (blob_sha, content) VALUES (?, ?)", (blob_sha, content)
+    )

@@ -1,0 +1,116 @@
+"""The spec's invariant: after any sequence of syncs the database equals a fresh sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncer.testing.gitrepo import GitRepo
+from syncer.testing.snapshot import diff, snapshot
+from tests.conftest import fresh_db, run_sync, settings_for, shuffler
+from tests.histories import History
+
+
+def apply_changes(repo: GitRepo, changes: dict[str, str | None]) -> str:
+    for path, content in changes.items():
+        if content is None:
+            repo.delete(path)
+        else:
+            repo.write({path: content})
+    return repo.commit()
+
+
+def assert_equals_fresh(repo: GitRepo, db: Path, tmp_path: Path, seed: int) -> None:
+    fresh = fresh_db(tmp_path, "fresh")
+    result = run_sync(settings_for(repo, fresh), order=shuffler(seed))
+    assert result.status == "done"
+    problems = diff(snapshot(db), snapshot(fresh))
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_syncs_equal_fresh_sync_after_every_commit(
+    git_repo: GitRepo, db_path: Path, tmp_path: Path, seed: int
+) -> None:
+    history = History(seed)
+    settings = settings_for(git_repo, db_path, workers=3)
+    for step in range(25):
+        changes = history.step()
+        if not changes:
+            continue
+        apply_changes(git_repo, changes)
+        result = run_sync(settings, order=shuffler(seed * 100 + step))
+        assert result.status == "done", result.error
+        assert_equals_fresh(git_repo, db_path, tmp_path, seed + step)
+
+
+def test_syncing_only_every_few_commits_still_converges(
+    git_repo: GitRepo, db_path: Path, tmp_path: Path
+) -> None:
+    history = History(7)
+    settings = settings_for(git_repo, db_path, workers=4)
+    for step in range(30):
+        changes = history.step()
+        if changes:
+            apply_changes(git_repo, changes)
+        if step % 4 == 3:
+            assert run_sync(settings, order=shuffler(step)).status == "done"
+    assert run_sync(settings).status == "done"
+    assert_equals_fresh(git_repo, db_path, tmp_path, 99)
+
+
+def test_second_sync_with_nothing_changed_fetches_nothing_and_changes_no_row(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    history = History(11)
+    for _ in range(6):
+        apply_changes(git_repo, history.step())
+    settings = settings_for(git_repo, db_path)
+    first = run_sync(settings)
+    assert first.status == "done" and first.processed > 0
+    before = snapshot(db_path, ("source_files", "owl_classes", "owl_class_hierarchy",
+                                "owl_properties", "owl_axioms", "kg_nodes", "kg_edges"))
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        stamps_before = conn.execute(
+            "SELECT path, last_synced FROM source_files ORDER BY path").fetchall()
+    second = run_sync(settings)
+    assert (second.status, second.processed, second.deleted, second.planned) == ("done", 0, 0, 0)
+    # rev-parse and ls-tree only: no cat-file, so no content was read.
+    assert second.requests == 2
+    assert snapshot(db_path, tuple(before)) == before
+    with sqlite3.connect(db_path) as conn:
+        stamps_after = conn.execute(
+            "SELECT path, last_synced FROM source_files ORDER BY path").fetchall()
+    assert stamps_after == stamps_before
+
+
+def test_deleting_every_file_leaves_no_ontology_rows(git_repo: GitRepo, db_path: Path) -> None:
+    history = History(5)
+    for _ in range(8):
+        apply_changes(git_repo, history.step())
+    settings = settings_for(git_repo, db_path)
+    run_sync(settings)
+    for path in list(history.files):
+        git_repo.delete(path)
+    git_repo.commit()
+    result = run_sync(settings)
+    assert result.status == "done"
+    assert result.deleted == len(history.files)
+    assert all(rows == [] for rows in snapshot(db_path).values())
+
+
+def test_force_reprocesses_every_file_and_changes_nothing(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    history = History(13)
+    for _ in range(8):
+        apply_changes(git_repo, history.step())
+    settings = settings_for(git_repo, db_path)
+    run_sync(settings)
+    before = snapshot(db_path)
+    forced = run_sync(settings, force=True)
+    assert forced.processed == len(before["source_files"])
+    assert snapshot(db_path) == before
