@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import TextIO
 
 from syncer import __version__
 from syncer.config import Settings, load_settings
+from syncer.db import classify
 from syncer.errors import ConfigError, FatalError, SyncerError
 
 EXIT_OK, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2
@@ -197,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings()
         logging.basicConfig(
@@ -206,9 +210,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, FatalError) as exc:
         print(f"syncer: {exc}", file=sys.stderr)
         return EXIT_FATAL
+    except sqlite3.Error as exc:
+        error = classify(exc)
+        where = f" (database {settings.db_path})" if settings is not None else ""
+        print(f"syncer: {error}{where}", file=sys.stderr)
+        return EXIT_FATAL if isinstance(error, FatalError) else EXIT_INTERRUPTED
     except SyncerError as exc:
         print(f"syncer: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`syncer status | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("syncer: interrupted; the next run resumes where this one stopped", file=sys.stderr)
         return EXIT_INTERRUPTED

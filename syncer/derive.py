@@ -108,16 +108,26 @@ def _recompute_classes(conn: sqlite3.Connection, oid: str, aff: Affected, now: s
     children = set(aff.children)
     if aff.pages:
         # Edges naming one of these pages follow it when it changes its class.
-        children.update(r[0] for r in conn.execute(
-            "SELECT DISTINCT child_iri FROM contrib_edges WHERE ontology_id = ?"
-            " AND parent_page IN (SELECT value FROM json_each(?))", (oid, _json(aff.pages))))
+        children.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT child_iri FROM contrib_edges WHERE ontology_id = ?"
+                " AND parent_page IN (SELECT value FROM json_each(?))",
+                (oid, _json(aff.pages)),
+            )
+        )
     iris = set(aff.class_iris) | children
     new_rows: list[tuple[str, str]] = []
     if children:
         keys = _json(children)
-        iris.update(r[0] for r in conn.execute(
-            "SELECT parent_iri FROM owl_class_hierarchy WHERE ontology_id = ?"
-            " AND class_iri IN (SELECT value FROM json_each(?))", (oid, keys)))
+        iris.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT parent_iri FROM owl_class_hierarchy WHERE ontology_id = ?"
+                " AND class_iri IN (SELECT value FROM json_each(?))",
+                (oid, keys),
+            )
+        )
         new_rows = [(r[0], r[1]) for r in conn.execute(_RESOLVED_EDGES, (oid, keys))]
         for child, parent in new_rows:
             iris.update((child, parent))
@@ -128,10 +138,14 @@ def _recompute_classes(conn: sqlite3.Connection, oid: str, aff: Affected, now: s
     if children:
         conn.execute(
             "DELETE FROM owl_class_hierarchy WHERE ontology_id = ?"
-            " AND class_iri IN (SELECT value FROM json_each(?))", (oid, _json(children)))
+            " AND class_iri IN (SELECT value FROM json_each(?))",
+            (oid, _json(children)),
+        )
         conn.executemany(
             "INSERT OR IGNORE INTO owl_class_hierarchy (ontology_id, class_iri, parent_iri)"
-            " VALUES (?,?,?)", [(oid, c, p) for c, p in new_rows])
+            " VALUES (?,?,?)",
+            [(oid, c, p) for c, p in new_rows],
+        )
     conn.execute(_DROP_UNUSED_CLASSES, {"oid": oid, "keys": keys})
 
 
@@ -139,13 +153,17 @@ def _recompute_properties(conn: sqlite3.Connection, oid: str, props: set[str], n
     if not props:
         return
     keys = _json(props)
-    conn.execute("DELETE FROM owl_properties WHERE ontology_id = ?"
-                 " AND property_iri IN (SELECT value FROM json_each(?))", (oid, keys))
+    conn.execute(
+        "DELETE FROM owl_properties WHERE ontology_id = ?"
+        " AND property_iri IN (SELECT value FROM json_each(?))",
+        (oid, keys),
+    )
     first: dict[str, dict[str, Any]] = {}
     for row in conn.execute(
         "SELECT property_iri, path, property_type, label, domain, range FROM contrib_properties"
         " WHERE ontology_id = ? AND property_iri IN (SELECT value FROM json_each(?))"
-        " ORDER BY property_iri, path", (oid, keys)
+        " ORDER BY property_iri, path",
+        (oid, keys),
     ):
         agg = first.setdefault(row[0], {"path": row[1], "type": row[2]})
         for column, value in (("label", row[3]), ("domain", row[4]), ("range", row[5])):
@@ -154,8 +172,11 @@ def _recompute_properties(conn: sqlite3.Connection, oid: str, props: set[str], n
     conn.executemany(
         "INSERT INTO owl_properties (ontology_id, property_iri, label, property_type, domain,"
         " range, source_path, last_synced) VALUES (?,?,?,?,?,?,?,?)",
-        [(oid, iri, a.get("label"), a["type"], a.get("domain"), a.get("range"), a["path"], now)
-         for iri, a in first.items()])
+        [
+            (oid, iri, a.get("label"), a["type"], a.get("domain"), a.get("range"), a["path"], now)
+            for iri, a in first.items()
+        ],
+    )
 
 
 def _recompute_axioms(conn: sqlite3.Connection, oid: str, axioms: set[AxiomKey], now: str) -> None:
@@ -164,13 +185,16 @@ def _recompute_axioms(conn: sqlite3.Connection, oid: str, axioms: set[AxiomKey],
     keys = json.dumps(sorted(axioms), ensure_ascii=False)
     conn.execute(
         "DELETE FROM owl_axioms WHERE ontology_id = ? AND id IN (SELECT value FROM json_each(?))",
-        (oid, _json(axiom_id(oid, k) for k in axioms)))
+        (oid, _json(axiom_id(oid, k) for k in axioms)),
+    )
     first: dict[AxiomKey, tuple[str, str | None]] = {}
     for row in conn.execute(
         "SELECT c.axiom_type, c.subject, c.object, c.path, c.annotations FROM contrib_axioms c"
         " JOIN json_each(?) k ON c.axiom_type = json_extract(k.value, '$[0]')"
-        " AND c.subject = json_extract(k.value, '$[1]') AND c.object = json_extract(k.value, '$[2]')"
-        " WHERE c.ontology_id = ? ORDER BY c.path", (keys, oid)
+        " AND c.subject = json_extract(k.value, '$[1]')"
+        " AND c.object = json_extract(k.value, '$[2]')"
+        " WHERE c.ontology_id = ? ORDER BY c.path",
+        (keys, oid),
     ):
         key = (row[0], row[1], row[2])
         path, annotations = first.get(key, (row[3], None))
@@ -178,7 +202,8 @@ def _recompute_axioms(conn: sqlite3.Connection, oid: str, axioms: set[AxiomKey],
     conn.executemany(
         "INSERT INTO owl_axioms (id, ontology_id, axiom_type, subject, object, annotations,"
         " source_path, last_synced) VALUES (?,?,?,?,?,?,?,?)",
-        [(axiom_id(oid, k), oid, *k, ann, path, now) for k, (path, ann) in first.items()])
+        [(axiom_id(oid, k), oid, *k, ann, path, now) for k, (path, ann) in first.items()],
+    )
 
 
 def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str) -> None:
@@ -190,7 +215,8 @@ def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str
     for r in conn.execute(
         "SELECT page_key, title, path, aliases, public, primary_class FROM contrib_pages"
         " WHERE ontology_id = ? AND page_key IN (SELECT value FROM json_each(?))"
-        " ORDER BY page_key, path", (oid, keys)
+        " ORDER BY page_key, path",
+        (oid, keys),
     ):
         rows.setdefault(r[0], (r[1], r[2], r[3], r[4], 1, r[5]))
     missing = node_keys - rows.keys()
@@ -198,7 +224,8 @@ def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str
         for r in conn.execute(
             "SELECT target_key, target_title FROM contrib_links WHERE ontology_id = ?"
             " AND target_key IN (SELECT value FROM json_each(?))"
-            " ORDER BY target_key, path, kind", (oid, _json(missing))
+            " ORDER BY target_key, path, kind",
+            (oid, _json(missing)),
         ):
             rows.setdefault(r[0], (r[1], None, None, None, 0, None))
     conn.executemany(
@@ -212,22 +239,29 @@ def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str
         " OR kg_nodes.aliases IS NOT excluded.aliases OR kg_nodes.public IS NOT excluded.public"
         " OR kg_nodes.present IS NOT excluded.present"
         " OR kg_nodes.class_iri IS NOT excluded.class_iri",
-        [(oid, key, *values, now) for key, values in rows.items()])
+        [(oid, key, *values, now) for key, values in rows.items()],
+    )
     if aff.pages:
         sources = _json(aff.pages)
-        conn.execute("DELETE FROM kg_edges WHERE ontology_id = ?"
-                     " AND source_id IN (SELECT value FROM json_each(?))", (oid, sources))
+        conn.execute(
+            "DELETE FROM kg_edges WHERE ontology_id = ?"
+            " AND source_id IN (SELECT value FROM json_each(?))",
+            (oid, sources),
+        )
         conn.execute(
             "INSERT OR IGNORE INTO kg_edges (ontology_id, source_id, target_id, kind)"
             " SELECT p.ontology_id, p.page_key, l.target_key, l.kind FROM contrib_pages p"
             " JOIN contrib_links l ON l.ontology_id = p.ontology_id AND l.path = p.path"
             " WHERE p.ontology_id = ? AND p.page_key IN (SELECT value FROM json_each(?))",
-            (oid, sources))
+            (oid, sources),
+        )
     conn.execute(
         "DELETE FROM kg_nodes WHERE ontology_id = :oid AND id IN (SELECT value FROM json_each(:k))"
         " AND NOT EXISTS (SELECT 1 FROM contrib_pages p WHERE p.ontology_id = :oid"
         " AND p.page_key = kg_nodes.id) AND NOT EXISTS (SELECT 1 FROM contrib_links l"
-        " WHERE l.ontology_id = :oid AND l.target_key = kg_nodes.id)", {"oid": oid, "k": keys})
+        " WHERE l.ontology_id = :oid AND l.target_key = kg_nodes.id)",
+        {"oid": oid, "k": keys},
+    )
 
 
 def recompute(conn: sqlite3.Connection, oid: str, aff: Affected, now: str) -> None:

@@ -103,7 +103,9 @@ def default_parse_executor(workers: int, files: int) -> Executor:
     if files >= PROCESS_POOL_MIN_FILES and workers > 1 and (os.cpu_count() or 1) > 1:
         # forkserver: forking a process that runs threads (the writer) is unsafe.
         context = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1), mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=min(workers, os.cpu_count() or 1), mp_context=context
+        )
     return ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="syncer-parse")
 
 

@@ -176,7 +176,11 @@ def facts_from_graph(graph: Graph) -> GraphFacts:
 
     for prop in object_props:
         for subject, obj in graph.subject_objects(prop):
-            if isinstance(subject, URIRef) and isinstance(obj, URIRef) and subject not in class_iris:
+            if (
+                isinstance(subject, URIRef)
+                and isinstance(obj, URIRef)
+                and subject not in class_iris
+            ):
                 axioms.add(Axiom("ObjectPropertyAssertion", str(subject), f"<{prop}> <{obj}>"))
     for prop in data_props:
         for subject, obj in graph.subject_objects(prop):

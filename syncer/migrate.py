@@ -75,8 +75,13 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 def is_legacy(conn: sqlite3.Connection) -> bool:
     tables = _tables(conn)
-    return "owl_classes" in tables and "schema_migrations" not in tables and (
-        "iri" in _columns(conn, "owl_classes") and "ontology_id" not in _columns(conn, "owl_classes")
+    return (
+        "owl_classes" in tables
+        and "schema_migrations" not in tables
+        and (
+            "iri" in _columns(conn, "owl_classes")
+            and "ontology_id" not in _columns(conn, "owl_classes")
+        )
     )
 
 
@@ -229,7 +234,9 @@ def check(conn: sqlite3.Connection) -> str:
     return "ok"
 
 
-def migrate(db_path: Path, *, now: datetime | None = None, make_backup: bool = True) -> MigrationReport:
+def migrate(
+    db_path: Path, *, now: datetime | None = None, make_backup: bool = True
+) -> MigrationReport:
     """Bring ``db_path`` to the newest schema. Backs up first when anything will change."""
     moment = now or datetime.now(UTC)
     stamp = moment.isoformat(timespec="seconds")

@@ -140,7 +140,9 @@ def recent_runs(conn: sqlite3.Connection, oid: str, limit: int = 10) -> list[Run
 
 
 def context_cached(conn: sqlite3.Connection, blob_sha: str) -> bytes | None:
-    row = conn.execute("SELECT content FROM context_cache WHERE blob_sha = ?", (blob_sha,)).fetchone()
+    row = conn.execute(
+        "SELECT content FROM context_cache WHERE blob_sha = ?", (blob_sha,)
+    ).fetchone()
     return None if row is None else bytes(row[0])
 
 

@@ -20,11 +20,16 @@ COUNTED_TABLES = {
 }
 
 
-def collect(conn: sqlite3.Connection, settings: Settings, *, failed_limit: int = 50) -> dict[str, Any]:
+def collect(
+    conn: sqlite3.Connection, settings: Settings, *, failed_limit: int = 50
+) -> dict[str, Any]:
     oid = settings.ontology_id
     counts = {
-        name: int(conn.execute(f"SELECT count(*) FROM {table} WHERE ontology_id = ?", (oid,))
-                  .fetchone()[0])
+        name: int(
+            conn.execute(f"SELECT count(*) FROM {table} WHERE ontology_id = ?", (oid,)).fetchone()[
+                0
+            ]
+        )
         for name, table in COUNTED_TABLES.items()
     }
     by_status = {
@@ -66,7 +71,8 @@ def render_text(data: dict[str, Any]) -> str:
         f"synced commit: {data['synced_commit'] or 'never synced'}"
         + (f" at {data['synced_at']}" if data["synced_at"] else ""),
         "files:         " + ", ".join(f"{v} {k}" for k, v in data["files_by_status"].items()),
-        "rows:          " + ", ".join(f"{v} {k}" for k, v in data["counts"].items() if k != "files"),
+        "rows:          "
+        + ", ".join(f"{v} {k}" for k, v in data["counts"].items() if k != "files"),
         f"pending tasks: {data['pending_tasks']}",
     ]
     if data["runs"]:

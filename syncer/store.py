@@ -37,8 +37,12 @@ class FileRecord:
 def _keys_of_path(conn: sqlite3.Connection, oid: str, path: str) -> Affected:
     """The keys a file's current contribution touches (read before replacing it)."""
     args = (oid, path)
-    classes = {r[0] for r in conn.execute(
-        "SELECT class_iri FROM contrib_classes WHERE ontology_id=? AND path=?", args)}
+    classes = {
+        r[0]
+        for r in conn.execute(
+            "SELECT class_iri FROM contrib_classes WHERE ontology_id=? AND path=?", args
+        )
+    }
     children = set()
     iris = set(classes)
     for child, parent in conn.execute(
@@ -46,15 +50,31 @@ def _keys_of_path(conn: sqlite3.Connection, oid: str, path: str) -> Affected:
     ):
         children.add(child)
         iris.update((child, parent))
-    properties = {r[0] for r in conn.execute(
-        "SELECT property_iri FROM contrib_properties WHERE ontology_id=? AND path=?", args)}
-    axioms = {tuple(r) for r in conn.execute(
-        "SELECT axiom_type, subject, object FROM contrib_axioms WHERE ontology_id=? AND path=?",
-        args)}
-    pages = {r[0] for r in conn.execute(
-        "SELECT page_key FROM contrib_pages WHERE ontology_id=? AND path=?", args)}
-    targets = {r[0] for r in conn.execute(
-        "SELECT target_key FROM contrib_links WHERE ontology_id=? AND path=?", args)}
+    properties = {
+        r[0]
+        for r in conn.execute(
+            "SELECT property_iri FROM contrib_properties WHERE ontology_id=? AND path=?", args
+        )
+    }
+    axioms = {
+        tuple(r)
+        for r in conn.execute(
+            "SELECT axiom_type, subject, object FROM contrib_axioms WHERE ontology_id=? AND path=?",
+            args,
+        )
+    }
+    pages = {
+        r[0]
+        for r in conn.execute(
+            "SELECT page_key FROM contrib_pages WHERE ontology_id=? AND path=?", args
+        )
+    }
+    targets = {
+        r[0]
+        for r in conn.execute(
+            "SELECT target_key FROM contrib_links WHERE ontology_id=? AND path=?", args
+        )
+    }
     return Affected(
         class_iris=iris,
         children=children,
@@ -180,8 +200,7 @@ def load_file_states(conn: sqlite3.Connection, oid: str) -> dict[str, SourceFile
     """What the planner compares the tree against."""
     states = {}
     for row in conn.execute(
-        "SELECT path, blob_sha, parser_version, context_deps FROM source_files"
-        " WHERE ontology_id=?",
+        "SELECT path, blob_sha, parser_version, context_deps FROM source_files WHERE ontology_id=?",
         (oid,),
     ):
         deps = tuple(tuple(d) for d in json.loads(row[3])) if row[3] else ()
@@ -189,7 +208,7 @@ def load_file_states(conn: sqlite3.Connection, oid: str) -> dict[str, SourceFile
             path=row[0],
             blob_sha=row[1],
             parser_version=row[2],
-            context_deps=deps,  # type: ignore[arg-type]
+            context_deps=deps,
         )
     return states
 
@@ -201,25 +220,53 @@ def rederive_all(conn: sqlite3.Connection, oid: str, now: str) -> None:
     repairs any drift. Used by forced runs; incremental writes never need it.
     """
     everything = Affected(
-        class_iris={r[0] for r in conn.execute(
-            "SELECT class_iri FROM owl_classes WHERE ontology_id=? UNION "
-            "SELECT class_iri FROM contrib_classes WHERE ontology_id=? UNION "
-            "SELECT child_iri FROM contrib_edges WHERE ontology_id=? UNION "
-            "SELECT parent_iri FROM contrib_edges WHERE ontology_id=?", (oid,) * 4)},
-        children={r[0] for r in conn.execute(
-            "SELECT class_iri FROM owl_class_hierarchy WHERE ontology_id=? UNION "
-            "SELECT child_iri FROM contrib_edges WHERE ontology_id=?", (oid, oid))},
-        properties={r[0] for r in conn.execute(
-            "SELECT property_iri FROM owl_properties WHERE ontology_id=? UNION "
-            "SELECT property_iri FROM contrib_properties WHERE ontology_id=?", (oid, oid))},
-        axioms={(r[0], r[1], r[2]) for r in conn.execute(
-            "SELECT axiom_type, subject, object FROM owl_axioms WHERE ontology_id=? UNION "
-            "SELECT axiom_type, subject, object FROM contrib_axioms WHERE ontology_id=?",
-            (oid, oid))},
-        pages={r[0] for r in conn.execute(
-            "SELECT id FROM kg_nodes WHERE ontology_id=? UNION "
-            "SELECT page_key FROM contrib_pages WHERE ontology_id=?", (oid, oid))},
-        link_targets={r[0] for r in conn.execute(
-            "SELECT target_key FROM contrib_links WHERE ontology_id=?", (oid,))},
+        class_iris={
+            r[0]
+            for r in conn.execute(
+                "SELECT class_iri FROM owl_classes WHERE ontology_id=? UNION "
+                "SELECT class_iri FROM contrib_classes WHERE ontology_id=? UNION "
+                "SELECT child_iri FROM contrib_edges WHERE ontology_id=? UNION "
+                "SELECT parent_iri FROM contrib_edges WHERE ontology_id=?",
+                (oid,) * 4,
+            )
+        },
+        children={
+            r[0]
+            for r in conn.execute(
+                "SELECT class_iri FROM owl_class_hierarchy WHERE ontology_id=? UNION "
+                "SELECT child_iri FROM contrib_edges WHERE ontology_id=?",
+                (oid, oid),
+            )
+        },
+        properties={
+            r[0]
+            for r in conn.execute(
+                "SELECT property_iri FROM owl_properties WHERE ontology_id=? UNION "
+                "SELECT property_iri FROM contrib_properties WHERE ontology_id=?",
+                (oid, oid),
+            )
+        },
+        axioms={
+            (r[0], r[1], r[2])
+            for r in conn.execute(
+                "SELECT axiom_type, subject, object FROM owl_axioms WHERE ontology_id=? UNION "
+                "SELECT axiom_type, subject, object FROM contrib_axioms WHERE ontology_id=?",
+                (oid, oid),
+            )
+        },
+        pages={
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM kg_nodes WHERE ontology_id=? UNION "
+                "SELECT page_key FROM contrib_pages WHERE ontology_id=?",
+                (oid, oid),
+            )
+        },
+        link_targets={
+            r[0]
+            for r in conn.execute(
+                "SELECT target_key FROM contrib_links WHERE ontology_id=?", (oid,)
+            )
+        },
     )
     recompute(conn, oid, everything, now)

@@ -11,7 +11,11 @@ import random
 from dataclasses import dataclass, field
 
 NAMES = [f"C{i}" for i in range(18)]
-PREFIX = "@prefix ex: <https://example.org/h/> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+PREFIX = (
+    "@prefix ex: <https://example.org/h/> .\n"
+    "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+)
 
 
 @dataclass
@@ -59,8 +63,18 @@ class History:
     def step(self) -> dict[str, str | None]:
         """Mutate the model; return {path: new content or None for deleted} to commit."""
         rng = self.rng
-        ops = ["add", "add", "modify", "modify", "modify", "delete", "rename", "move",
-               "break", "property"]
+        ops = [
+            "add",
+            "add",
+            "modify",
+            "modify",
+            "modify",
+            "delete",
+            "rename",
+            "move",
+            "break",
+            "property",
+        ]
         if not self.files:
             ops = ["add"]
         op = rng.choice(ops)

@@ -69,13 +69,24 @@ def test_second_sync_with_nothing_changed_fetches_nothing_and_changes_no_row(
     settings = settings_for(git_repo, db_path)
     first = run_sync(settings)
     assert first.status == "done" and first.processed > 0
-    before = snapshot(db_path, ("source_files", "owl_classes", "owl_class_hierarchy",
-                                "owl_properties", "owl_axioms", "kg_nodes", "kg_edges"))
+    before = snapshot(
+        db_path,
+        (
+            "source_files",
+            "owl_classes",
+            "owl_class_hierarchy",
+            "owl_properties",
+            "owl_axioms",
+            "kg_nodes",
+            "kg_edges",
+        ),
+    )
     import sqlite3
 
     with sqlite3.connect(db_path) as conn:
         stamps_before = conn.execute(
-            "SELECT path, last_synced FROM source_files ORDER BY path").fetchall()
+            "SELECT path, last_synced FROM source_files ORDER BY path"
+        ).fetchall()
     second = run_sync(settings)
     assert (second.status, second.processed, second.deleted, second.planned) == ("done", 0, 0, 0)
     # rev-parse and ls-tree only: no cat-file, so no content was read.
@@ -83,7 +94,8 @@ def test_second_sync_with_nothing_changed_fetches_nothing_and_changes_no_row(
     assert snapshot(db_path, tuple(before)) == before
     with sqlite3.connect(db_path) as conn:
         stamps_after = conn.execute(
-            "SELECT path, last_synced FROM source_files ORDER BY path").fetchall()
+            "SELECT path, last_synced FROM source_files ORDER BY path"
+        ).fetchall()
     assert stamps_after == stamps_before
 
 
@@ -102,9 +114,7 @@ def test_deleting_every_file_leaves_no_ontology_rows(git_repo: GitRepo, db_path:
     assert all(rows == [] for rows in snapshot(db_path).values())
 
 
-def test_force_reprocesses_every_file_and_changes_nothing(
-    git_repo: GitRepo, db_path: Path
-) -> None:
+def test_force_reprocesses_every_file_and_changes_nothing(git_repo: GitRepo, db_path: Path) -> None:
     history = History(13)
     for _ in range(8):
         apply_changes(git_repo, history.step())

@@ -52,7 +52,7 @@ def random_contribution(rng: random.Random, path: str) -> FileContribution:
                 edges.add(SubclassEdge(child, rng.choice(CLASSES)))
     links = {
         PageLink(target, target.title(), rng.choice(["link", "is-subclass-of"]))
-        for target in rng.sample(PAGES + ["nowhere"], rng.randint(0, 3))
+        for target in rng.sample([*PAGES, "nowhere"], rng.randint(0, 3))
     }
     return FileContribution(
         status="ok",
@@ -123,12 +123,17 @@ def test_page_link_follows_the_class_its_page_declares(tmp_path: Path) -> None:
     write(conn, "child.md", child)
 
     def hierarchy() -> list[tuple[str, str]]:
-        return [tuple(r) for r in conn.execute(
-            "SELECT class_iri, parent_iri FROM owl_class_hierarchy ORDER BY 1, 2")]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT class_iri, parent_iri FROM owl_class_hierarchy ORDER BY 1, 2"
+            )
+        ]
 
     def classes() -> list[tuple[str, int]]:
-        return [tuple(r) for r in conn.execute(
-            "SELECT class_iri, declared FROM owl_classes ORDER BY 1")]
+        return [
+            tuple(r) for r in conn.execute("SELECT class_iri, declared FROM owl_classes ORDER BY 1")
+        ]
 
     # No page "parent" yet: the fallback IRI, kept as a class not declared.
     assert hierarchy() == [("urn:c:child", "urn:page:parent")]
@@ -147,11 +152,15 @@ def test_page_link_follows_the_class_its_page_declares(tmp_path: Path) -> None:
     assert classes() == [("urn:c:P", 1), ("urn:c:child", 1)]
 
     # The page changes its class.
-    write(conn, "parent.md", FileContribution(
-        status="ok",
-        classes=(ClassDecl("urn:c:Q"),),
-        page=PageDecl("parent", "Parent", classes=("urn:c:Q",)),
-    ))
+    write(
+        conn,
+        "parent.md",
+        FileContribution(
+            status="ok",
+            classes=(ClassDecl("urn:c:Q"),),
+            page=PageDecl("parent", "Parent", classes=("urn:c:Q",)),
+        ),
+    )
     assert hierarchy() == [("urn:c:child", "urn:c:Q")]
     assert classes() == [("urn:c:Q", 1), ("urn:c:child", 1)]
 
@@ -174,10 +183,20 @@ def test_labels_come_from_the_first_path_whatever_the_order(tmp_path: Path) -> N
 
 def test_a_cycle_is_stored(tmp_path: Path) -> None:
     conn = new_db(tmp_path, "db")
-    write(conn, "a.ttl", FileContribution(status="ok", classes=(ClassDecl("urn:a"),),
-                                          edges=(SubclassEdge("urn:a", "urn:b"),)))
-    write(conn, "b.ttl", FileContribution(status="ok", classes=(ClassDecl("urn:b"),),
-                                          edges=(SubclassEdge("urn:b", "urn:a"),)))
+    write(
+        conn,
+        "a.ttl",
+        FileContribution(
+            status="ok", classes=(ClassDecl("urn:a"),), edges=(SubclassEdge("urn:a", "urn:b"),)
+        ),
+    )
+    write(
+        conn,
+        "b.ttl",
+        FileContribution(
+            status="ok", classes=(ClassDecl("urn:b"),), edges=(SubclassEdge("urn:b", "urn:a"),)
+        ),
+    )
     rows = conn.execute("SELECT class_iri, parent_iri FROM owl_class_hierarchy ORDER BY 1")
     assert [tuple(r) for r in rows] == [("urn:a", "urn:b"), ("urn:b", "urn:a")]
 

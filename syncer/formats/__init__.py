@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextDoc, ContextResolver
 from syncer.formats.rdf import EXTENSIONS as RDF_EXTENSIONS
-from syncer.formats.rdf import parse_rdf
+from syncer.formats.rdf import parse_rdf, sniff
 from syncer.model import FileContribution
 
 MARKDOWN_EXTENSIONS = (".md", ".markdown")
@@ -37,6 +37,12 @@ def extension_of(path: str) -> str:
     return posixpath.splitext(name)[1]
 
 
+def _format_name(extension: str, data: bytes) -> str | None:
+    if extension in RDF_EXTENSIONS:
+        return sniff(data, RDF_EXTENSIONS[extension])
+    return "markdown" if extension in MARKDOWN_EXTENSIONS else None
+
+
 def parse_file(path: str, data: bytes, options: ParseOptions) -> FileContribution:
     """Parse one file. Bad input gives a failed/skipped contribution, never an exception."""
     if len(data) > options.max_file_bytes:
@@ -55,7 +61,7 @@ def parse_file(path: str, data: bytes, options: ParseOptions) -> FileContributio
 
             return parse_markdown(path, data, options, resolver)
     except ParseError as exc:
-        return FileContribution.failed(str(exc))
+        return FileContribution.failed(str(exc), format=_format_name(extension, data))
     except MemoryError:
         return FileContribution.failed("file too large to parse in memory")
     return FileContribution.skipped(f"no parser for {extension or 'files without an extension'}")

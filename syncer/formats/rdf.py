@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from rdflib import Dataset, Graph
@@ -45,6 +46,40 @@ def sniff(data: bytes, by_extension: str) -> str:
     return by_extension
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
+_ENTITY = re.compile(rb"<!ENTITY\s+(%\s*)?([^\s\"']+)\s+(SYSTEM|PUBLIC|\"[^\"]*\"|'[^']*')")
+_MAX_ENTITIES = 1000
+
+
+def check_xml_entities(data: bytes) -> None:
+    """Refuse the entity tricks before expat sees them.
+
+    Internal entities that stand for plain text (Protege writes ``<!ENTITY owl
+    "http://www.w3.org/2002/07/owl#">``) are fine. External entities would read a file
+    or URL the input names, and entities built from other entities are how an
+    expansion bomb ("billion laughs") grows; expat's own amplification limit only stops
+    one after minutes of work, so we refuse both up front.
+    """
+    match = _DOCTYPE.search(data, 0, 1 << 20)
+    if match is None:
+        return
+    entities = _ENTITY.findall(match.group(1))
+    if len(entities) > _MAX_ENTITIES:
+        raise ParseError(
+            f"xml: {len(entities)} entity declarations; refused (limit {_MAX_ENTITIES})"
+        )
+    for parameter, name, value in entities:
+        label = name.decode("utf-8", "replace")
+        if parameter:
+            raise ParseError(f"xml: parameter entity %{label} refused")
+        if value in (b"SYSTEM", b"PUBLIC"):
+            raise ParseError(f"xml: external entity &{label}; refused: it would read a file or URL")
+        if b"&" in value or b"%" in value:
+            raise ParseError(
+                f"xml: entity &{label}; is built from other entities (entity expansion); refused"
+            )
+
+
 def load_json(text: bytes | str) -> Any:
     try:
         return json.loads(text)
@@ -58,15 +93,21 @@ def graph_from_bytes(data: bytes, rdf_format: str, resolver: ContextResolver) ->
     """Parse with rdflib, no I/O allowed; JSON-LD contexts inlined from the resolver."""
     if rdf_format == "owl-functional":
         raise ParseError("OWL functional syntax is not supported; use Turtle or RDF/XML")
-    if b"<Ontology" in data[:4096] and b"http://www.w3.org/2002/07/owl#" in data[:4096]:
-        if b"rdf:RDF" not in data[:4096]:
-            raise ParseError("OWL/XML is not supported; save the ontology as RDF/XML or Turtle")
+    head = data[:4096]
+    if (
+        b"<Ontology" in head
+        and b"http://www.w3.org/2002/07/owl#" in head
+        and b"rdf:RDF" not in head
+    ):
+        raise ParseError("OWL/XML is not supported; save the ontology as RDF/XML or Turtle")
+    if rdf_format == "xml":
+        check_xml_entities(data)
     graph: Graph = Dataset() if rdf_format in _QUAD_FORMATS else Graph()
     try:
         with no_io():
             if rdf_format == "json-ld":
                 document = resolver.inline(load_json(data))
-                graph.parse(data=document, format="json-ld")  # type: ignore[arg-type]
+                graph.parse(data=document, format="json-ld")
             else:
                 graph.parse(data=data, format=rdf_format)
     except ParseError:

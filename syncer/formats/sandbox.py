@@ -22,7 +22,14 @@ _state = threading.local()
 _installed = False
 _install_lock = threading.Lock()
 _BLOCKED_EVENTS = frozenset(
-    {"socket.connect", "socket.getaddrinfo", "urllib.Request", "open", "os.open", "subprocess.Popen"}
+    {
+        "socket.connect",
+        "socket.getaddrinfo",
+        "urllib.Request",
+        "open",
+        "os.open",
+        "subprocess.Popen",
+    }
 )
 
 

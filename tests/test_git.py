@@ -1,0 +1,71 @@
+"""The local git source, against a real repository."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from syncer.errors import SourceError
+from syncer.model import TreeEntry, git_blob_sha
+from syncer.sources.git import GitSource
+from syncer.testing.gitrepo import GitRepo
+
+
+def test_head_tree_and_blobs(git_repo: GitRepo) -> None:
+    git_repo.write({"a.ttl": "A", "dir/b é.md": "Bé", "bin.owl": b"\x00\x01"})
+    (git_repo.path / "link.ttl").symlink_to("a.ttl")
+    commit = git_repo.commit()
+    source = GitSource(git_repo.path)
+
+    async def go() -> tuple[str, list[TreeEntry], dict[str, bytes]]:
+        head = await source.resolve_head(None)
+        named = await source.resolve_head("main")
+        assert named == head
+        tree = await source.list_tree(head)
+        files = {f.entry.path: f.data async for f in source.fetch(head, tree.entries)}
+        return head, list(tree.entries), files
+
+    head, entries, files = asyncio.run(go())
+    assert head == commit
+    assert sorted((e.path, e.blob_sha, e.size) for e in entries) == [
+        ("a.ttl", git_blob_sha(b"A"), 1),
+        ("bin.owl", git_blob_sha(b"\x00\x01"), 2),
+        ("dir/b é.md", git_blob_sha("Bé".encode()), 3),
+    ]  # the symlink carries no content and is left out
+    assert files == {"a.ttl": b"A", "bin.owl": b"\x00\x01", "dir/b é.md": "Bé".encode()}
+    assert source.stats.by_kind == {"rev-parse": 2, "ls-tree": 1, "cat-file": 1}
+
+
+def test_fetch_of_a_missing_blob_is_a_source_error(git_repo: GitRepo) -> None:
+    git_repo.commit_files({"a.ttl": "A"})
+    source = GitSource(git_repo.path)
+    ghost = TreeEntry("ghost.ttl", "0" * 40, 1)
+
+    async def go() -> None:
+        async for _ in source.fetch("HEAD", [ghost]):
+            pass
+
+    with pytest.raises(SourceError, match="missing"):
+        asyncio.run(go())
+
+
+def test_unknown_branch_and_missing_repository_are_clear(git_repo: GitRepo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    git_repo.commit_files({"a.ttl": "A"})
+    with pytest.raises(SourceError, match="rev-parse"):
+        asyncio.run(GitSource(git_repo.path).resolve_head("no-such-branch"))
+    with pytest.raises(SourceError, match="does not exist"):
+        asyncio.run(GitSource(tmp_path / "nowhere").resolve_head(None))
+
+
+def test_callers_git_environment_cannot_redirect_the_source(
+    git_repo: GitRepo,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    commit = git_repo.commit_files({"a.ttl": "A"})
+    other = GitRepo.init(tmp_path / "other")
+    other.commit_files({"x.ttl": "X"})
+    monkeypatch.setenv("GIT_DIR", os.fspath(other.path / ".git"))
+    assert asyncio.run(GitSource(git_repo.path).resolve_head(None)) == commit
