@@ -56,7 +56,7 @@ def axiom_id(oid: str, key: AxiomKey) -> str:
 _RESOLVED_EDGES = """
 SELECT DISTINCT e.child_iri,
        CASE WHEN e.parent_page = '' THEN e.parent_iri ELSE COALESCE(
-           (SELECT p.primary_class FROM contrib_pages p
+           (SELECT p.primary_class FROM contrib_pages p INDEXED BY contrib_pages_key
              WHERE p.ontology_id = e.ontology_id AND p.page_key = e.parent_page
                AND p.primary_class IS NOT NULL
              ORDER BY p.path LIMIT 1),
@@ -69,16 +69,16 @@ _UPSERT_CLASSES = """
 INSERT INTO owl_classes (ontology_id, class_iri, label, comment, file_sha1, source_path,
                          declared, last_synced, created_at, updated_at)
 SELECT :oid, k.value,
-       (SELECT c.label FROM contrib_classes c WHERE c.ontology_id = :oid
+       (SELECT c.label FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
           AND c.class_iri = k.value AND c.label IS NOT NULL ORDER BY c.path LIMIT 1),
-       (SELECT c.comment FROM contrib_classes c WHERE c.ontology_id = :oid
+       (SELECT c.comment FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
           AND c.class_iri = k.value AND c.comment IS NOT NULL ORDER BY c.path LIMIT 1),
-       (SELECT s.blob_sha FROM contrib_classes c JOIN source_files s
+       (SELECT s.blob_sha FROM contrib_classes c INDEXED BY contrib_classes_iri JOIN source_files s
            ON s.ontology_id = c.ontology_id AND s.path = c.path
          WHERE c.ontology_id = :oid AND c.class_iri = k.value ORDER BY c.path LIMIT 1),
-       (SELECT c.path FROM contrib_classes c WHERE c.ontology_id = :oid
+       (SELECT c.path FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
           AND c.class_iri = k.value ORDER BY c.path LIMIT 1),
-       EXISTS (SELECT 1 FROM contrib_classes c WHERE c.ontology_id = :oid
+       EXISTS (SELECT 1 FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
           AND c.class_iri = k.value),
        :now, :now, :now
   FROM json_each(:keys) k WHERE true
@@ -160,7 +160,8 @@ def _recompute_properties(conn: sqlite3.Connection, oid: str, props: set[str], n
     )
     first: dict[str, dict[str, Any]] = {}
     for row in conn.execute(
-        "SELECT property_iri, path, property_type, label, domain, range FROM contrib_properties"
+        "SELECT property_iri, path, property_type, label, domain, range"
+        " FROM contrib_properties INDEXED BY contrib_properties_iri"
         " WHERE ontology_id = ? AND property_iri IN (SELECT value FROM json_each(?))"
         " ORDER BY property_iri, path",
         (oid, keys),
@@ -182,23 +183,23 @@ def _recompute_properties(conn: sqlite3.Connection, oid: str, props: set[str], n
 def _recompute_axioms(conn: sqlite3.Connection, oid: str, axioms: set[AxiomKey], now: str) -> None:
     if not axioms:
         return
-    keys = json.dumps(sorted(axioms), ensure_ascii=False)
     conn.execute(
-        "DELETE FROM owl_axioms WHERE ontology_id = ? AND id IN (SELECT value FROM json_each(?))",
-        (oid, _json(axiom_id(oid, k) for k in axioms)),
+        # By id alone (it hashes the ontology id in): with "ontology_id = ?" as well,
+        # SQLite's planner picks the subject index and scans the whole ontology.
+        "DELETE FROM owl_axioms WHERE id IN (SELECT value FROM json_each(?))",
+        (_json(axiom_id(oid, k) for k in axioms),),
     )
     first: dict[AxiomKey, tuple[str, str | None]] = {}
-    for row in conn.execute(
-        "SELECT c.axiom_type, c.subject, c.object, c.path, c.annotations FROM contrib_axioms c"
-        " JOIN json_each(?) k ON c.axiom_type = json_extract(k.value, '$[0]')"
-        " AND c.subject = json_extract(k.value, '$[1]')"
-        " AND c.object = json_extract(k.value, '$[2]')"
-        " WHERE c.ontology_id = ? ORDER BY c.path",
-        (keys, oid),
-    ):
-        key = (row[0], row[1], row[2])
-        path, annotations = first.get(key, (row[3], None))
-        first[key] = (path, annotations if annotations is not None else row[4])
+    # One indexed lookup per key: a join against json_each would scan contrib_axioms.
+    for key in sorted(axioms):
+        rows = conn.execute(
+            "SELECT path, annotations FROM contrib_axioms INDEXED BY contrib_axioms_key WHERE ontology_id = ?"
+            " AND axiom_type = ? AND subject = ? AND object = ? ORDER BY path",
+            (oid, *key),
+        ).fetchall()
+        if rows:
+            annotations = next((r[1] for r in rows if r[1] is not None), None)
+            first[key] = (rows[0][0], annotations)
     conn.executemany(
         "INSERT INTO owl_axioms (id, ontology_id, axiom_type, subject, object, annotations,"
         " source_path, last_synced) VALUES (?,?,?,?,?,?,?,?)",
@@ -213,7 +214,8 @@ def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str
     keys = _json(node_keys)
     rows: dict[str, tuple[Any, ...]] = {}
     for r in conn.execute(
-        "SELECT page_key, title, path, aliases, public, primary_class FROM contrib_pages"
+        "SELECT page_key, title, path, aliases, public, primary_class"
+        " FROM contrib_pages INDEXED BY contrib_pages_key"
         " WHERE ontology_id = ? AND page_key IN (SELECT value FROM json_each(?))"
         " ORDER BY page_key, path",
         (oid, keys),
@@ -222,7 +224,8 @@ def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str
     missing = node_keys - rows.keys()
     if missing:
         for r in conn.execute(
-            "SELECT target_key, target_title FROM contrib_links WHERE ontology_id = ?"
+            "SELECT target_key, target_title FROM contrib_links INDEXED BY contrib_links_target"
+            " WHERE ontology_id = ?"
             " AND target_key IN (SELECT value FROM json_each(?))"
             " ORDER BY target_key, path, kind",
             (oid, _json(missing)),
