@@ -69,16 +69,20 @@ _UPSERT_CLASSES = """
 INSERT INTO owl_classes (ontology_id, class_iri, label, comment, file_sha1, source_path,
                          declared, last_synced, created_at, updated_at)
 SELECT :oid, k.value,
-       (SELECT c.label FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
+       (SELECT c.label FROM contrib_classes c INDEXED BY contrib_classes_iri
+         WHERE c.ontology_id = :oid
           AND c.class_iri = k.value AND c.label IS NOT NULL ORDER BY c.path LIMIT 1),
-       (SELECT c.comment FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
+       (SELECT c.comment FROM contrib_classes c INDEXED BY contrib_classes_iri
+         WHERE c.ontology_id = :oid
           AND c.class_iri = k.value AND c.comment IS NOT NULL ORDER BY c.path LIMIT 1),
        (SELECT s.blob_sha FROM contrib_classes c INDEXED BY contrib_classes_iri JOIN source_files s
            ON s.ontology_id = c.ontology_id AND s.path = c.path
          WHERE c.ontology_id = :oid AND c.class_iri = k.value ORDER BY c.path LIMIT 1),
-       (SELECT c.path FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
+       (SELECT c.path FROM contrib_classes c INDEXED BY contrib_classes_iri
+         WHERE c.ontology_id = :oid
           AND c.class_iri = k.value ORDER BY c.path LIMIT 1),
-       EXISTS (SELECT 1 FROM contrib_classes c INDEXED BY contrib_classes_iri WHERE c.ontology_id = :oid
+       EXISTS (SELECT 1 FROM contrib_classes c INDEXED BY contrib_classes_iri
+         WHERE c.ontology_id = :oid
           AND c.class_iri = k.value),
        :now, :now, :now
   FROM json_each(:keys) k WHERE true
@@ -193,7 +197,8 @@ def _recompute_axioms(conn: sqlite3.Connection, oid: str, axioms: set[AxiomKey],
     # One indexed lookup per key: a join against json_each would scan contrib_axioms.
     for key in sorted(axioms):
         rows = conn.execute(
-            "SELECT path, annotations FROM contrib_axioms INDEXED BY contrib_axioms_key WHERE ontology_id = ?"
+            "SELECT path, annotations FROM contrib_axioms INDEXED BY contrib_axioms_key"
+            " WHERE ontology_id = ?"
             " AND axiom_type = ? AND subject = ? AND object = ? ORDER BY path",
             (oid, *key),
         ).fetchall()
