@@ -45,11 +45,37 @@ RELATIONS = [
     "implements",
     "standardizedBy",
 ]
-WORDS = (
-    "system network protocol model layer ledger agent robot sensor graph data "
-    "consensus learning vision spatial secure token market governance policy "
-    "interface runtime cache index stream signal control planning memory"
-).split()
+WORDS = [
+    "system",
+    "network",
+    "protocol",
+    "model",
+    "layer",
+    "ledger",
+    "agent",
+    "robot",
+    "sensor",
+    "graph",
+    "data",
+    "consensus",
+    "learning",
+    "vision",
+    "spatial",
+    "secure",
+    "token",
+    "market",
+    "governance",
+    "policy",
+    "interface",
+    "runtime",
+    "cache",
+    "index",
+    "stream",
+    "signal",
+    "control",
+    "planning",
+    "memory",
+]
 
 # A stand-in for the v2 context (ours, not the published one): enough terms for the
 # Class blocks to expand to the triples the mapping reads.
