@@ -1,0 +1,41 @@
+"""Property: any history, synced at any points, forced or not, ends at a fresh sync."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncer.testing.gitrepo import GitRepo
+from syncer.testing.snapshot import diff, snapshot
+from tests.conftest import fresh_db, run_sync, settings_for, shuffler
+from tests.histories import History
+from tests.test_engine import apply_changes
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10**6),
+    syncs=st.lists(st.sampled_from(["skip", "sync", "force"]), min_size=4, max_size=10),
+    workers=st.integers(1, 4),
+)
+def test_histories_synced_at_random_points_converge(
+    seed: int, syncs: list[str], workers: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        repo = GitRepo.init(root / "repo")
+        db = fresh_db(root, "live")
+        history = History(seed)
+        config = settings_for(repo, db, workers=workers)
+        for step, action in enumerate(syncs):
+            apply_changes(repo, history.step())
+            if action != "skip":
+                result = run_sync(config, force=action == "force", order=shuffler(seed + step))
+                assert result.status == "done"
+        assert run_sync(config).status == "done"
+        fresh = fresh_db(root, "fresh")
+        run_sync(settings_for(repo, fresh))
+        assert diff(snapshot(db), snapshot(fresh)) == []
