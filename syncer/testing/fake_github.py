@@ -1,0 +1,371 @@
+"""A fake GitHub REST API that serves a real local git repository through the git CLI.
+
+It answers the routes syncer and the benchmark baselines use, in GitHub's shapes (see
+https://docs.github.com/en/rest/git/trees, .../git/blobs, .../repos/contents and
+.../repos/contents#download-a-repository-archive-tar), and lets a test script the faults
+GitHub shows in practice: 5xx, rate limits, dropped connections and slow answers.
+Use it in-process (``httpx.ASGITransport(app=create_app(state))``) or over real HTTP on
+loopback (``syncer.testing.server.serve_in_thread``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import fnmatch
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+REPO = "/repos/{owner}/{repo}"
+_HEX = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour for requests whose path matches ``path`` (fnmatch).
+
+    ``action`` is "respond" (answer ``status``/``headers``/``body``), "drop" (start an
+    answer, then close the connection) or "delay" (wait ``delay`` seconds, or until the
+    client hangs up, then answer normally: for client timeouts). The first matching fault
+    fires, ``times`` times, then is forgotten.
+    """
+
+    path: str
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # dict -> JSON, str/bytes as is, None -> {"message": ...}
+    action: str = "respond"
+    delay: float = 0.0
+    times: int = 1
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # the Authorization value is replaced by "<redacted>"
+
+
+@dataclass
+class FakeGitHubState:
+    """The knobs of the fake, changeable while it serves."""
+
+    repo_path: Path
+    full_name: str = "owner/repo"
+    default_branch: str | None = None  # None: the repository's HEAD branch
+    token: str | None = None  # when set, API routes answer 401 to any other credentials
+    latency: float = 0.0  # seconds added to every answer
+    truncate_trees: bool = False  # recursive listings longer than truncate_limit are cut
+    truncate_limit: int = 2
+    codeload_url: str | None = None  # another origin for archives; None: this server
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[LoggedRequest] = field(default_factory=list)
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self.requests]
+
+
+class DroppedConnection(httpx.RemoteProtocolError):
+    """Raised by the app for a "drop" fault. Under uvicorn the started answer is cut off
+    (the client sees a connection closed mid-answer); in-process, ASGITransport re-raises
+    it, so the client sees the same httpx transport error either way."""
+
+
+class FakeGitHub:
+    """The ASGI app: logging, latency, auth and faults around the Starlette routes."""
+
+    def __init__(self, state: FakeGitHubState) -> None:
+        self.state = state
+        self.routes = Starlette(routes=_routes(state))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.routes(scope, receive, send)
+            return
+        state = self.state
+        request = Request(scope)
+        path = request.url.path
+        headers = {
+            k: ("<redacted>" if k == "authorization" else v) for k, v in request.headers.items()
+        }
+        state.requests.append(LoggedRequest(request.method, path, request.url.query, headers))
+        if state.latency:
+            await asyncio.sleep(state.latency)
+        fault = next((f for f in state.faults if fnmatch.fnmatchcase(path, f.path)), None)
+        if fault is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                state.faults.remove(fault)
+            if fault.action == "drop":
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-length", b"1000")],
+                    }
+                )
+                raise DroppedConnection("the fake dropped the connection")
+            if fault.action == "delay":
+                if await _client_left(receive, fault.delay):
+                    return  # it timed out and hung up: nobody to answer
+            else:
+                await _fault_response(fault)(scope, receive, send)
+                return
+        if state.token is not None and not path.startswith("/_codeload/"):
+            given = request.headers.get("authorization", "")
+            if given not in (f"Bearer {state.token}", f"token {state.token}"):
+                message = {"message": "Bad credentials", "status": "401"}
+                await JSONResponse(message, status_code=401)(scope, receive, send)
+                return
+        await self.routes(scope, receive, send)
+
+
+def create_app(state: FakeGitHubState) -> FakeGitHub:
+    return FakeGitHub(state)
+
+
+async def _client_left(receive: Receive, seconds: float) -> bool:
+    """Wait ``seconds``, or less if the client disconnects (True then), so a slow answer
+    never outlives the client that gave up on it and shutdown does not wait for it."""
+
+    async def disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(disconnect(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _fault_response(fault: Fault) -> Response:
+    body = fault.body
+    if body is None:
+        body = {"message": f"fake fault {fault.status}"}
+    if isinstance(body, dict):
+        return JSONResponse(body, status_code=fault.status, headers=fault.headers)
+    return Response(body, status_code=fault.status, headers=fault.headers)
+
+
+def _not_found(message: str = "Not Found") -> JSONResponse:
+    return JSONResponse({"message": message, "status": "404"}, status_code=404)
+
+
+def _run_git(path: Path, *args: str) -> bytes | None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    result = subprocess.run(
+        ["git", "-C", str(path), *args], capture_output=True, env=env, check=False
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+def _parse_ls_tree(out: bytes) -> list[tuple[str, str, str, str, str]]:
+    """(mode, type, sha, size, path) of each ``git ls-tree -z --long`` record."""
+    records = []
+    for record in out.split(b"\x00"):
+        if record:
+            meta, _, raw_path = record.partition(b"\t")
+            mode, kind, sha, size = meta.decode().split()
+            records.append((mode, kind, sha, size, raw_path.decode("utf-8", "surrogateescape")))
+    return records
+
+
+def _routes(state: FakeGitHubState) -> list[Route]:
+    async def git(*args: str) -> bytes | None:
+        """Output of a git command, or None when it fails (an unknown ref or object)."""
+        return await asyncio.to_thread(_run_git, state.repo_path, *args)
+
+    async def rev(ref: str, kind: str = "commit") -> str | None:
+        if not ref or ref.startswith("-"):
+            return None
+        out = await git("rev-parse", "--verify", "--quiet", f"{ref}^{{{kind}}}")
+        return out.decode().strip() if out else None
+
+    def ours(request: Request) -> bool:
+        p = request.path_params
+        return f"{p['owner']}/{p['repo']}".lower() == state.full_name.lower()
+
+    def api(request: Request, tail: str) -> str:
+        return f"{str(request.base_url).rstrip('/')}/repos/{state.full_name}{tail}"
+
+    def etagged(request: Request, etag: str, response: Response) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return response
+
+    async def branch_name() -> str:
+        if state.default_branch is not None:
+            return state.default_branch
+        out = await git("symbolic-ref", "--short", "HEAD")
+        return out.decode().strip() if out else "main"
+
+    async def repository(request: Request) -> Response:
+        if not ours(request):
+            return _not_found()
+        owner, name = state.full_name.split("/")
+        return JSONResponse(
+            {
+                "id": 1,
+                "name": name,
+                "full_name": state.full_name,
+                "private": False,
+                "owner": {"login": owner},
+                "default_branch": await branch_name(),
+                "url": api(request, ""),
+            }
+        )
+
+    async def commit(request: Request) -> Response:
+        ref = request.path_params["ref"]
+        sha = await rev(ref) if ours(request) else None
+        if sha is None:
+            message = f"No commit found for SHA: {ref}"
+            return JSONResponse({"message": message, "status": "422"}, status_code=422)
+        if "application/vnd.github.sha" in request.headers.get("accept", ""):
+            answer: Response = Response(sha, media_type="application/vnd.github.sha")
+        else:
+            answer = JSONResponse({"sha": sha, "url": api(request, f"/commits/{sha}")})
+        return etagged(request, f'"{sha}"', answer)
+
+    async def branch(request: Request) -> Response:
+        name = request.path_params["branch"]
+        ok = ours(request) and await git("show-ref", "--verify", f"refs/heads/{name}")
+        sha = await rev(f"refs/heads/{name}") if ok else None
+        if sha is None:
+            return _not_found("Branch not found")
+        link = {"sha": sha, "url": api(request, f"/commits/{sha}")}
+        return JSONResponse({"name": name, "commit": link, "protected": False})
+
+    async def tree(request: Request) -> Response:
+        ref = request.path_params["sha"]
+        sha = await rev(ref, "tree") if ours(request) else None
+        if sha is None:
+            return _not_found()
+        recursive = request.query_params.get("recursive") not in (None, "", "0", "false")
+        out = await git("ls-tree", "-z", "--long", *(["-r", "-t"] if recursive else []), sha)
+        items = []
+        for mode, kind, obj, size, item_path in _parse_ls_tree(out or b""):
+            item: dict[str, Any] = {"path": item_path, "mode": mode, "type": kind, "sha": obj}
+            if kind == "blob":
+                item["size"] = int(size)
+            if kind in ("blob", "tree"):
+                item["url"] = api(request, f"/git/{kind}s/{obj}")
+            items.append(item)
+        # GitHub caps recursive listings (100,000 entries or 7 MB) and says so.
+        truncated = recursive and state.truncate_trees and len(items) > state.truncate_limit
+        if truncated:
+            items = items[: state.truncate_limit]
+        url = api(request, f"/git/trees/{sha}")
+        body = {"sha": sha, "url": url, "tree": items, "truncated": truncated}
+        return etagged(request, f'"{sha}{"-r" if recursive else ""}"', JSONResponse(body))
+
+    async def blob(request: Request) -> Response:
+        sha = request.path_params["sha"]
+        ok = ours(request) and _HEX.match(sha) is not None
+        data = await git("cat-file", "blob", sha) if ok else None
+        if data is None:
+            return _not_found()
+        if "raw" in request.headers.get("accept", ""):
+            return Response(data, media_type="application/vnd.github.raw")
+        return JSONResponse(
+            {
+                "sha": sha,
+                "node_id": "",
+                "size": len(data),
+                "url": api(request, f"/git/blobs/{sha}"),
+                "content": base64.encodebytes(data).decode(),
+                "encoding": "base64",
+            }
+        )
+
+    async def tarball(request: Request) -> Response:
+        sha = await rev(request.path_params["ref"]) if ours(request) else None
+        if sha is None:
+            return _not_found()
+        base = state.codeload_url or str(request.base_url).rstrip("/")
+        return RedirectResponse(f"{base}/_codeload/{state.full_name}/legacy.tar.gz/{sha}", 302)
+
+    async def codeload(request: Request) -> Response:
+        sha = request.path_params["sha"]
+        ok = ours(request) and _HEX.match(sha) is not None
+        owner, name = state.full_name.split("/")
+        prefix = f"--prefix={owner}-{name}-{sha[:7]}/"
+        data = await git("archive", "--format=tar.gz", prefix, sha) if ok else None
+        if data is None:
+            return _not_found()
+        headers = {"Content-Disposition": f"attachment; filename={owner}-{name}-{sha[:7]}.tar.gz"}
+        return Response(data, media_type="application/x-gzip", headers=headers)
+
+    async def contents(request: Request) -> Response:
+        path = request.path_params.get("path", "").strip("/")
+        ref = request.query_params.get("ref") or await branch_name()
+        sha = await rev(ref) if ours(request) else None
+        if sha is None:
+            return _not_found(f"No commit found for the ref {ref}")
+        spec = ["--", path] if path else []
+        records = _parse_ls_tree(await git("ls-tree", "-z", "--long", sha, *spec) or b"")
+        if path and records and records[0][4] == path and records[0][1] == "blob":
+            data = await git("cat-file", "blob", records[0][2]) or b""
+            if "raw" in request.headers.get("accept", ""):
+                return Response(data, media_type="application/vnd.github.raw")
+            item = _content_item(request, state, ref, records[0])
+            item |= {"encoding": "base64", "content": base64.encodebytes(data).decode()}
+            return JSONResponse(item)
+        if path and records and records[0][4] == path:  # a directory: list what is in it
+            listing = await git("ls-tree", "-z", "--long", sha, "--", f"{path}/")
+            records = _parse_ls_tree(listing or b"")
+        if not records:
+            return _not_found()
+        return JSONResponse([_content_item(request, state, ref, r) for r in records])
+
+    return [
+        Route(REPO, repository),
+        Route(REPO + "/commits/{ref:path}", commit),
+        Route(REPO + "/branches/{branch:path}", branch),
+        Route(REPO + "/git/trees/{sha:path}", tree),
+        Route(REPO + "/git/blobs/{sha}", blob),
+        Route(REPO + "/tarball/{ref:path}", tarball),
+        Route(REPO + "/contents", contents),
+        Route(REPO + "/contents/{path:path}", contents),
+        Route("/_codeload/{owner}/{repo}/legacy.tar.gz/{sha}", codeload),
+    ]
+
+
+def _content_item(
+    request: Request, state: FakeGitHubState, ref: str, record: tuple[str, str, str, str, str]
+) -> dict[str, Any]:
+    """One entry in the contents API's shape (``type`` file, dir, symlink or submodule)."""
+    mode, kind, sha, size, path = record
+    base = str(request.base_url).rstrip("/")
+    type_ = (
+        "symlink" if mode == "120000" else {"tree": "dir", "commit": "submodule"}.get(kind, "file")
+    )
+    url = f"{base}/repos/{state.full_name}/contents/{path}?ref={ref}"
+    git_url = f"{base}/repos/{state.full_name}/git/{kind}s/{sha}"
+    return {
+        "type": type_,
+        "size": int(size) if size.isdigit() else 0,
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "sha": sha,
+        "url": url,
+        "git_url": git_url,
+        "html_url": None,
+        "download_url": None if type_ == "dir" else f"{base}/raw/{state.full_name}/{ref}/{path}",
+        "_links": {"self": url, "git": git_url, "html": None},
+    }
