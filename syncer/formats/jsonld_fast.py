@@ -1,0 +1,264 @@
+"""A fast JSON-LD reader for the blocks ontology pages hold, with rdflib's result.
+
+rdflib reads JSON-LD at about 8k triples/s, most of it building term objects and graph
+indexes that a single small block does not need. Here a parsed JSON object becomes
+plain tuples (:func:`expand`, JSON-LD 1.1 expansion and RDF conversion for the subset of
+:mod:`syncer.formats.jsonld_context`) and the tuples become the same
+:class:`~syncer.mapping.GraphFacts` that :func:`syncer.mapping.facts_from_graph` gives for
+rdflib's graph of the same block (:func:`facts_from_triples`). Whatever is outside that
+subset raises :class:`Unsupported` and the block goes to rdflib; tests compare both paths.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from syncer.formats.jsonld_context import ActiveContext, Term, Unsupported, is_absolute
+from syncer.mapping import GraphFacts
+from syncer.model import Axiom, ClassDecl, SubclassEdge
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF_TYPE = RDF + "type"
+RDF_LANGSTRING = RDF + "langString"
+XSD_STRING, XSD_BOOLEAN = XSD + "string", XSD + "boolean"
+XSD_INTEGER, XSD_DOUBLE = XSD + "integer", XSD + "double"
+_CLASS_TYPES = frozenset({OWL + "Class", RDFS + "Class"})
+_PROPERTY_TYPES = frozenset(
+    {OWL + "ObjectProperty", OWL + "DatatypeProperty"} | {OWL + "AnnotationProperty"}
+)
+_LABELS = (RDFS + "label", SKOS + "prefLabel")
+_COMMENTS = (RDFS + "comment", SKOS + "definition")
+_SUBCLASS, _EQUIVALENT, _DISJOINT = (
+    RDFS + "subClassOf",
+    OWL + "equivalentClass",
+    OWL + "disjointWith",
+)
+_BAD_IRI = re.compile(r"[\x00-\x20<>\"{}|\\^`]")
+_MAX_DEPTH = 64
+
+# An object: ("I", iri) | ("B", label) | ("L", lexical, datatype or None, language or None)
+Obj = tuple[Any, ...]
+Triple = tuple[str, str, Obj]
+
+
+def _double(value: float) -> str:
+    """JSON-LD's canonical xsd:double form: 0.55 -> "5.5E-1"."""
+    mantissa, exponent = f"{value:.15E}".split("E")
+    mantissa = mantissa.rstrip("0")
+    if mantissa.endswith("."):
+        mantissa += "0"
+    return f"{mantissa}E{int(exponent)}"
+
+
+def _native(value: bool | int | float, datatype: str | None) -> Obj:
+    if isinstance(value, bool):
+        return ("L", "true" if value else "false", datatype or XSD_BOOLEAN, None)
+    if isinstance(value, float) and (not value.is_integer() or datatype == XSD_DOUBLE):
+        return ("L", _double(value), datatype or XSD_DOUBLE, None)
+    if isinstance(value, int) and datatype == XSD_DOUBLE:
+        return ("L", _double(float(value)), datatype, None)
+    return ("L", str(int(value)), datatype or XSD_INTEGER, None)
+
+
+class _Expander:
+    def __init__(self) -> None:
+        self.triples: list[Triple] = []
+        self._fresh = 0
+
+    def _node_id(self, iri: str) -> str:
+        if not is_absolute(iri) or _BAD_IRI.search(iri):
+            raise Unsupported(f"not an absolute IRI: {iri[:80]!r}")
+        return "_:d" + iri[2:] if iri.startswith("_:") else iri
+
+    @staticmethod
+    def _ref(node: str) -> Obj:
+        return ("B", node) if node.startswith("_:") else ("I", node)
+
+    def node(self, obj: dict[str, Any], ctx: ActiveContext, depth: int) -> str:
+        if depth > _MAX_DEPTH:
+            raise Unsupported("nesting too deep")
+        if depth and "@context" in obj:
+            raise Unsupported("embedded @context")
+        subject: str | None = None
+        types: list[Any] = []
+        props: list[tuple[str, Term | None, Any]] = []
+        for key, value in obj.items():
+            term = ctx.terms.get(key)
+            keyword = key if key.startswith("@") else (term.keyword if term else None)
+            if keyword is None:
+                props.append((key, term, value))
+            elif keyword == "@id":
+                if not isinstance(value, str):
+                    raise Unsupported("@id is not a string")
+                expanded = ctx.expand_iri(value, vocab=False)
+                subject = self._node_id(expanded or "")
+            elif keyword == "@type":
+                types.extend(value if isinstance(value, list) else [value])
+            elif keyword != "@context" and keyword in _KNOWN_KEYWORDS:
+                raise Unsupported(f"{keyword} in a node object")
+        if subject is None:
+            self._fresh += 1
+            subject = f"_:f{self._fresh}"
+        for kind in types:
+            if not isinstance(kind, str):
+                raise Unsupported("@type is not a string")
+            type_term = ctx.terms.get(kind)
+            if type_term is not None and type_term.has_scope:
+                raise Unsupported("type-scoped context")
+            iri = self._node_id(ctx.expand_iri(kind, vocab=True) or "")
+            self.triples.append((subject, RDF_TYPE, self._ref(iri)))
+        for key, term, value in props:
+            predicate = term.iri if term is not None else ctx.expand_iri(key, vocab=True)
+            if predicate is None or not is_absolute(predicate):
+                continue  # JSON-LD drops keys that do not expand to an IRI
+            if predicate.startswith("_:") or _BAD_IRI.search(predicate):
+                raise Unsupported(f"predicate {predicate[:80]!r}")
+            inner = ctx
+            if term is not None:
+                if term.container - {"@set"}:
+                    raise Unsupported(f"container {sorted(term.container)}")
+                inner = ctx.with_scope(term)
+                term = inner.terms.get(key, term)
+            self._values(subject, predicate, term, value, inner, depth)
+        return subject
+
+    def _values(
+        self,
+        subject: str,
+        predicate: str,
+        term: Term | None,
+        value: Any,
+        ctx: ActiveContext,
+        depth: int,
+    ) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            obj = self._value(term, item, ctx, depth)
+            if obj is None:
+                continue
+            if obj[0] == "*":
+                self._values(subject, predicate, term, obj[1], ctx, depth)
+            else:
+                self.triples.append((subject, predicate, obj))
+
+    def _value(self, term: Term | None, item: Any, ctx: ActiveContext, depth: int) -> Obj | None:
+        if item is None:
+            return None
+        if isinstance(item, list):
+            return ("*", item)
+        if isinstance(item, dict):
+            if "@value" in item:
+                return self._value_object(item, ctx)
+            if "@list" in item:
+                raise Unsupported("@list")
+            if "@set" in item:
+                return ("*", item["@set"])
+            return self._ref(self.node(item, ctx, depth + 1))
+        coerce = term.coerce if term is not None else None
+        if isinstance(item, str):
+            if coerce in ("@id", "@vocab"):
+                iri = ctx.expand_iri(item, vocab=coerce == "@vocab") or ""
+                return self._ref(self._node_id(iri))
+            if coerce is not None:
+                return ("L", item, coerce, None)
+            language = term.language if term is not None and term.has_language else ctx.language
+            return ("L", item, None, language)
+        if isinstance(item, bool | int | float):
+            return _native(item, coerce if coerce not in (None, "@id", "@vocab") else None)
+        raise Unsupported(f"value of type {type(item).__name__}")
+
+    def _value_object(self, item: dict[str, Any], ctx: ActiveContext) -> Obj | None:
+        if not set(item) <= {"@value", "@type", "@language"}:
+            raise Unsupported("value object keys")
+        value, kind, language = item["@value"], item.get("@type"), item.get("@language")
+        if value is None:
+            return None
+        datatype = None
+        if kind is not None:
+            if not isinstance(kind, str) or language is not None or kind == "@json":
+                raise Unsupported("value object @type")
+            datatype = self._node_id(ctx.expand_iri(kind, vocab=True) or "")
+        if isinstance(value, str):
+            if language is not None and not isinstance(language, str):
+                raise Unsupported("@language is not a string")
+            return ("L", value, datatype, language)
+        if isinstance(value, bool | int | float):
+            return _native(value, datatype)
+        raise Unsupported("@value is not a scalar")
+
+
+_KNOWN_KEYWORDS = frozenset(
+    {"@graph", "@reverse", "@included", "@nest", "@value", "@list", "@set", "@index"}
+    | {"@language", "@direction", "@json", "@none", "@base", "@vocab", "@version"}
+)
+
+
+def expand(document: dict[str, Any], ctx: ActiveContext) -> list[Triple]:
+    """The triples of a JSON-LD node object whose top-level context is ``ctx``."""
+    expander = _Expander()
+    expander.node(document, ctx, 0)
+    return expander.triples
+
+
+def _pick_text(objects: list[Obj]) -> str | None:
+    """:func:`syncer.mapping._pick_text` for tuples: lang-less or English first, then text."""
+    best: tuple[int, str] | None = None
+    for obj in objects:
+        if obj[0] != "L":
+            continue
+        if obj[2] not in (None, XSD_STRING, RDF_LANGSTRING):
+            raise Unsupported("a typed literal as a label")
+        lang = (obj[3] or "").lower()
+        rank = (0 if lang in ("", "en") or lang.startswith("en-") else 1, obj[1])
+        if best is None or rank < best:
+            best = rank
+    return None if best is None else best[1]
+
+
+def facts_from_triples(triples: list[Triple]) -> GraphFacts:
+    """:func:`syncer.mapping.facts_from_graph` over tuples, for graphs without property
+    declarations or class expressions (those raise :class:`Unsupported`)."""
+    classes: set[str] = set()
+    texts: dict[tuple[str, str], list[Obj]] = {}
+    edges: set[SubclassEdge] = set()
+    axioms: set[Axiom] = set()
+    for s, p, o in triples:
+        if p == RDF_TYPE and o[0] == "I":
+            if o[1] in _CLASS_TYPES and o[0] == "I" and not s.startswith("_:"):
+                classes.add(s)
+            elif o[1] in _PROPERTY_TYPES:
+                raise Unsupported("property declarations")
+        elif p in _LABELS or p in _COMMENTS:
+            texts.setdefault((s, p), []).append(o)
+        elif p in (_SUBCLASS, _EQUIVALENT, _DISJOINT) and not s.startswith("_:"):
+            if o[0] == "B":
+                raise Unsupported("class expression")
+            if o[0] != "I":
+                continue
+            if p == _SUBCLASS:
+                edges.add(SubclassEdge(child=s, parent=o[1]))
+                axioms.add(Axiom("SubClassOf", s, o[1]))
+            else:
+                axioms.add(
+                    Axiom("EquivalentClass" if p == _EQUIVALENT else "DisjointWith", s, o[1])
+                )
+
+    def first_text(iri: str, predicates: tuple[str, str]) -> str | None:
+        for predicate in predicates:
+            text = _pick_text(texts.get((iri, predicate), []))
+            if text is not None:
+                return text
+        return None
+
+    return GraphFacts(
+        classes=tuple(
+            ClassDecl(iri, first_text(iri, _LABELS), first_text(iri, _COMMENTS))
+            for iri in sorted(classes)
+        ),
+        edges=tuple(sorted(edges, key=lambda e: (e.child, e.parent))),
+        axioms=tuple(sorted(axioms, key=lambda a: (a.axiom_type, a.subject, a.object))),
+    )
