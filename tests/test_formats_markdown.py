@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncer.config import ContextSource
 from syncer.formats import ParseOptions, parse_file
@@ -186,3 +188,46 @@ def test_json_ld_pages_with_a_repository_context_and_cycles(
     fresh = fresh_db(tmp_path, "jsonld-fresh")
     run_sync(settings_for(git_repo, fresh, jsonld_contexts=(source,)))
     assert diff(snapshot(db), snapshot(fresh)) == []
+
+
+PIECES = [
+    "\n",
+    "- ",
+    "\t",
+    "  ",
+    "```",
+    "```json-ld\n",
+    "```clojure\n",
+    "```turtle\n",
+    "~~~",
+    "[[",
+    "]]",
+    "|",
+    "::",
+    " owl:class:: ",
+    "is-subclass-of:: ",
+    "mv:A",
+    "### OntologyBlock",
+    "{",
+    "}",
+    '"@context": ',
+    '"@id": "urn:a", ',
+    '"@type": "Class"',
+    "SubClassOf(",
+    "(SubClassOf :A :B)",
+    ")",
+    "`",
+    "%2F",
+    "é",
+    "\r\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3).filter(lambda t: "\x00" not in t)))
+def test_any_page_parses_to_a_contribution_without_raising(pieces: list[str]) -> None:
+    c = parse_file(
+        "pages/Fuzz.md", "".join(pieces).encode("utf-8", "surrogatepass"), ParseOptions()
+    )
+    assert c.status in ("ok", "failed", "skipped")
+    assert (c.page is None) == (c.status == "failed")

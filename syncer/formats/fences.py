@@ -127,9 +127,9 @@ def scan_fences(text: str) -> FenceScan:
         close_at = None
         if opener.length < hopeless.get(opener.char, 1 << 30):
             pool = closers[opener.char]
-            for j in pool[bisect.bisect_right(pool, i) :]:
-                if cands[j].length >= opener.length:
-                    close_at = j
+            for k in range(bisect.bisect_right(pool, i), len(pool)):
+                if cands[pool[k]].length >= opener.length:
+                    close_at = pool[k]
                     break
         if close_at is None:
             hopeless[opener.char] = min(opener.length, hopeless.get(opener.char, 1 << 30))

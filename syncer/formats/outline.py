@@ -36,6 +36,7 @@ _KEY_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _BOUNDARY = re.compile(r"^[ \t]*(?:[-*+](?:[ \t]|$)|#{1,6}[ \t])", re.M)
 _BLOCK_HEADING = re.compile(r"^[ \t]*(?:-[ \t]+)?#{1,6}[ \t]*ontology[ \t]*block\b", re.M | re.I)
 _FLAT_TAIL = re.compile(r"(?:\s+-(?:\s+#{1,6}\s[^:]*?)?)+\s*$")
+_MAX_LEAD = 64  # indentation and bullet before a property that starts its line
 _HEADING_VALUE = re.compile(r"^#{1,6}\s")
 CLASS_KEYS = frozenset({"owl:class", "owlclass"})
 PARENT_KEYS = frozenset({"issubclassof", "subclassof", "rdfs:subclassof"})
@@ -85,17 +86,20 @@ def scan_properties(text: str, inside: Callable[[int], bool]) -> list[Prop]:
     """Every ``key:: value`` outside fences, in order."""
     keys = _keys(text, inside)
     props = []
+    line_start = line_end = -1
     for i, (start, value_start) in enumerate(keys):
-        line_end = text.find("\n", value_start)
-        line_end = len(text) if line_end < 0 else line_end
+        if start > line_end:  # a new line (each line's bounds are found once)
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", value_start)
+            line_end = len(text) if line_end < 0 else line_end
         nxt = keys[i + 1][0] if i + 1 < len(keys) else line_end
-        line_start = text.rfind("\n", 0, start) + 1
         flattened = nxt < line_end or (i > 0 and keys[i - 1][0] >= line_start)
         end = min(nxt, line_end)
         value = text[value_start:end].strip()
         if flattened:
             value = _FLAT_TAIL.sub("", value)
-        first = text[line_start:start].strip() in ("", "-", "*", "+")
+        lead = start - line_start
+        first = lead <= _MAX_LEAD and text[line_start:start].strip() in ("", "-", "*", "+")
         key = text[start : value_start - 2]
         props.append(Prop(key, normalize_key(key), value, start, value_start, end, first))
     return props

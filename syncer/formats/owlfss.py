@@ -39,6 +39,9 @@ _PROPERTY_KINDS = {
     "AnnotationProperty": "AnnotationProperty",
 }
 _MAX_DEPTH = 64
+_PAREN = re.compile(r'\\.|[()"]', re.S)  # an escape, a parenthesis or a quote
+_STATEMENT_CHARS = 8000
+_PAGE_STEPS = 200_000
 FSS_LINE = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?=(?:SubClassOf|EquivalentClasses|DisjointClasses|Declaration"
     r"|ObjectPropertyAssertion|DataPropertyAssertion|Prefix)\()",
@@ -239,19 +242,25 @@ def fss_statements(text: str, inside: Callable[[int], bool]) -> list[str]:
     """Functional-syntax statements written as outline lines (not in fences).
 
     Each starts at a line beginning ``SubClassOf(`` (or another axiom head) and runs until
-    its parentheses balance, across lines.
+    its parentheses balance, across lines, within :data:`_STATEMENT_CHARS`; a page gets
+    :data:`_PAGE_STEPS` parenthesis steps in all, so unbalanced text stays linear.
     """
-    found = []
+    found: list[str] = []
+    steps = 0
+    covered = -1
     for m in FSS_LINE.finditer(text):
         pos = m.end()
-        if inside(pos):
-            continue
-        depth, i, limit = 0, pos, min(len(text), pos + 20000)
-        in_string = False
-        while i < limit:
-            c = text[i]
+        if pos < covered or inside(pos):
+            continue  # inside the statement before, or in a fence
+        depth, in_string = 0, False
+        limit = min(len(text), pos + _STATEMENT_CHARS)
+        for token in _PAREN.finditer(text, pos, limit):
+            steps += 1
+            if steps > _PAGE_STEPS:
+                return found
+            c = token.group()
             if in_string:
-                in_string = c != '"' or text[i - 1] == "\\"
+                in_string = c != '"'
             elif c == '"':
                 in_string = True
             elif c == "(":
@@ -259,7 +268,7 @@ def fss_statements(text: str, inside: Callable[[int], bool]) -> list[str]:
             elif c == ")":
                 depth -= 1
                 if depth == 0:
-                    found.append(text[pos : i + 1])
+                    found.append(text[pos : token.end()])
+                    covered = token.end()
                     break
-            i += 1
     return found

@@ -14,6 +14,7 @@ and the key of a ``[[link]]`` to it always agree:
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 import unicodedata
@@ -93,9 +94,13 @@ def wikilinks(text: str, start: int = 0, end: int | None = None) -> list[LinkRef
     """Every wikilink in ``text[start:end]``, in order, except those in inline code."""
     end = len(text) if end is None else end
     found = []
-    code = [(m.start(), m.end()) for m in _INLINE_CODE.finditer(text, start, end)]
+    code_starts, code_ends = [], []
+    for m in _INLINE_CODE.finditer(text, start, end):
+        code_starts.append(m.start())
+        code_ends.append(m.end())
     for match in WIKILINK.finditer(text, start, end):
-        if code and any(a <= match.start() < b for a, b in code):
+        i = bisect.bisect_right(code_starts, match.start()) - 1
+        if i >= 0 and match.start() < code_ends[i]:
             continue
         target = link_target(match.group(1))
         if target is not None:
