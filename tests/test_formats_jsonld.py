@@ -5,9 +5,8 @@ no network, ever. Fixture pages (tests/fixtures/pages/jsonld) and the stand-in c
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from syncer.formats.jsonld_fast import expand, facts_from_triples
 from syncer.mapping import facts_from_graph
 from syncer.model import Axiom, ClassDecl, FileContribution, PageDecl, PageLink, PropertyDecl
 from syncer.model import SubclassEdge as Edge
+from syncer.testing.server import serve_in_thread
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = FIXTURES / "pages" / "jsonld"
@@ -322,28 +322,18 @@ def test_features_outside_the_fast_path_go_to_rdflib() -> None:
 
 @pytest.fixture
 def counting_server() -> Iterator[tuple[str, list[str]]]:
+    """A loopback server that would serve any context, and records every request."""
     hits: list[str] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            body = b'{"@context": {"label": "http://www.w3.org/2000/01/rdf-schema#label"}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/ld+json")
-            self.end_headers()
-            self.wfile.write(body)
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        hits.append(scope["path"])
+        body = b'{"@context": {"label": "http://www.w3.org/2000/01/rdf-schema#label"}}'
+        headers = [(b"content-type", b"application/ld+json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_in_thread(app) as base_url:
+        yield base_url, hits
 
 
 def test_remote_contexts_are_never_fetched(counting_server: tuple[str, list[str]]) -> None:
@@ -370,6 +360,9 @@ def test_remote_contexts_are_never_fetched(counting_server: tuple[str, list[str]
 """
     c = parse_file("pages/Remote.md", page.encode(), ParseOptions())
     assert hits == []
+    with urllib.request.urlopen(f"{base}/probe.jsonld") as response:  # the server does answer
+        assert response.status == 200
+    assert hits == ["/probe.jsonld"]
     assert c.status == "ok"
     assert ClassDecl("urn:t:remote", "Remote", None) in c.classes
     assert c.edges == (Edge("urn:t:remote", "urn:t:parent"),)

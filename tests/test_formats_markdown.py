@@ -56,6 +56,23 @@ def test_text_quirks_bom_crlf_invalid_utf8_no_trailing_newline() -> None:
     assert c.warnings == ("not valid UTF-8 (byte 61); undecodable bytes replaced",)
 
 
+def test_a_data_file_saved_as_markdown_is_read_by_its_content() -> None:
+    jsonld = (
+        b'{"@context": {"owl": "http://www.w3.org/2002/07/owl#"},'
+        b' "@id": "urn:t:a", "@type": "owl:Class", "urn:t:see": "[[Not A Link]]"}'
+    )
+    c = parse_file("pages/Data.md", jsonld, ParseOptions())
+    assert (c.status, c.format, c.classes, c.links) == (
+        "ok",
+        "markdown/json-ld",
+        (ClassDecl("urn:t:a"),),
+        (),
+    )
+    turtle = b"@prefix owl: <http://www.w3.org/2002/07/owl#> .\n<urn:t:b> a owl:Class .\n"
+    c = parse_file("pages/Turtle.md", turtle, ParseOptions())
+    assert (c.status, c.format, c.classes) == ("ok", "markdown/turtle", (ClassDecl("urn:t:b"),))
+
+
 def test_every_page_is_a_node_even_an_empty_one() -> None:
     c = parse_file("pages/Empty.md", b"", ParseOptions())
     assert (c.status, c.error) == ("skipped", "no ontology content; kept as a knowledge-graph page")

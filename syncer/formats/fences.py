@@ -155,3 +155,17 @@ def scan_fences(text: str) -> FenceScan:
         _starts=tuple(f.start for f in fences),
         _ends=tuple(f.end for f in fences),
     )
+
+
+def whole_file(text: str) -> FenceScan | None:
+    """A page that is all data, no Markdown (a JSON-LD document or Turtle saved as
+    ``.md``), as one block covering the text; None for an ordinary page."""
+    head = text.lstrip()[:16]
+    if head.startswith(("{", "[")):
+        tag = "json-ld"
+    elif head.startswith(("@prefix", "@base", "PREFIX", "BASE")):
+        tag = "turtle"
+    else:
+        return None
+    fence = Fence(tag, 0, len(text), 0, len(text), 1)
+    return FenceScan((fence,), (), (0,), (len(text),))

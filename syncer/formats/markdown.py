@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
 from syncer.formats.curies import Prefixes, prefixes_for
-from syncer.formats.fences import FenceScan, scan_fences
+from syncer.formats.fences import FenceScan, scan_fences, whole_file
 from syncer.formats.jsonld_blocks import merge_facts, read_block
 from syncer.formats.outline import (
     Prop,
@@ -174,6 +174,8 @@ def parse_markdown(
     key = page_key(name)
     prefixes = prefixes_for(options.prefixes)
     fences = scan_fences(text)
+    if not fences.fences:
+        fences = whole_file(text) or fences
     page = _Page(warnings=warnings)
     page.warnings.extend(f"line {n}: fence never closed; ignored" for n in fences.unclosed_lines)
     props = scan_properties(text, fences.inside)
