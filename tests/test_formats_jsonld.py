@@ -184,8 +184,8 @@ def test_duplicate_keys_keep_both_values_keywords_keep_the_last() -> None:
     assert result.facts.edges == (Edge("urn:x:b", "urn:x:p"), Edge("urn:x:b", "urn:x:q"))
     assert result.classes == ("urn:x:b",)
     assert result.warnings[:3] == (
-        "json-ld block at line 7: duplicate key '@id'; both values kept",
-        "json-ld block at line 7: duplicate key 'label'; both values kept",
+        "json-ld block at line 7: duplicate key '@id'",
+        "json-ld block at line 7: duplicate key 'label' (the same value twice)",
         "json-ld block at line 7: duplicate key 'maturity'; both values kept",
     )
 

@@ -108,7 +108,7 @@ def test_flattened_block_on_one_line_and_configured_prefixes() -> None:
 def test_unclosed_fence_before_the_block_and_garbage_preferred_term() -> None:
     c = parse("Stray Fence.md")
     assert c.status == "ok"
-    assert c.warnings == ("line 1: fence never closed; ignored",)
+    assert c.warnings == ("line 1: a fence opened here is never closed; read as text",)
     assert c.classes == (ClassDecl(P + "stray%20fence", "Stray Fence", None),)
     assert c.links == (PageLink("gadget base", "Gadget Base", "link"),)
 

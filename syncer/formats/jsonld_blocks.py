@@ -1,7 +1,7 @@
 """One ```json-ld block of a Markdown page: its rows, or why it gave none.
 
 - The JSON is read with duplicate keys merged (both values kept, as if the author had
-  written one array; for ``@``-keywords the last wins) and reported.
+  written one array; for ``@``-keywords the last wins, as in plain JSON) and reported.
 - The ``@context`` is resolved offline (:class:`ContextResolver`), compiled once per
   process and reused. A context nobody mapped is a warning for the block, never a fetch.
   A block of the well-known *Class block* shape (``"@type": "Class"`` and an ``@id``)
@@ -68,11 +68,12 @@ def _merging_hook(duplicates: list[str]) -> Callable[[list[tuple[str, Any]]], di
             if key not in out:
                 out[key] = value
                 continue
-            duplicates.append(key)
             old = out[key]
             if key.startswith("@") or old == value:
+                duplicates.append(f"{key!r} (the same value twice)" if old == value else f"{key!r}")
                 out[key] = value
             else:
+                duplicates.append(f"{key!r}; both values kept")
                 out[key] = (old if isinstance(old, list) else [old]) + (
                     value if isinstance(value, list) else [value]
                 )
@@ -251,9 +252,7 @@ def read_block(
         return BlockResult(error=f"{where}: JSON nests too deeply")
     except ValueError as exc:
         return BlockResult(error=f"{where}: invalid JSON: {exc}")
-    warnings = [
-        f"{where}: duplicate key {key!r}; both values kept" for key in dict.fromkeys(duplicates)
-    ]
+    warnings = [f"{where}: duplicate key {what}" for what in dict.fromkeys(duplicates)]
     class_block = is_class_shape(doc)
     ctx: ActiveContext | None = None
     builtin = False

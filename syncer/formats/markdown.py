@@ -177,7 +177,10 @@ def parse_markdown(
     if not fences.fences:
         fences = whole_file(text) or fences
     page = _Page(warnings=warnings)
-    page.warnings.extend(f"line {n}: fence never closed; ignored" for n in fences.unclosed_lines)
+    page.warnings.extend(
+        f"line {n}: a fence opened here is never closed; read as text"
+        for n in fences.unclosed_lines
+    )
     props = scan_properties(text, fences.inside)
     own = page_properties(text, props, fences.inside)
     title = own.get("title") or name
