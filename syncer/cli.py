@@ -147,7 +147,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         shutil.copytree(examples, repo_dir, dirs_exist_ok=True)
         repo.commit("example ontology")
         print(f"created a git repository with the example ontology in {repo_dir}")
-    demo = settings.with_(git_dir=repo_dir, repo=None, db_path=base / "syncer.db")
+    # The example pages write CURIEs like ex:SmartContract: map ex: onto the Turtle
+    # files' namespace, as a team would with SYNCER_PREFIXES.
+    prefixes = settings.prefixes or (("ex", "https://example.org/ontology/"),)
+    demo = settings.with_(
+        git_dir=repo_dir, repo=None, db_path=base / "syncer.db", prefixes=prefixes
+    )
     print(f"syncing {repo_dir} into {demo.db_path}")
     code = asyncio.run(run_sync(demo, force=False, out=sys.stdout, err=sys.stderr))
     if code == EXIT_OK:

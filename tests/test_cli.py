@@ -108,8 +108,17 @@ def test_demo_syncs_the_bundled_example_without_configuration(tmp_path: Path) ->
     with sqlite3.connect(tmp_path / "demo" / "syncer.db") as conn:
         declared = conn.execute("SELECT count(*) FROM owl_classes WHERE declared = 1").fetchone()
         missing = conn.execute("SELECT class_iri FROM owl_classes WHERE declared = 0").fetchall()
-    assert declared[0] == 12
-    assert missing == [("https://example.org/ontology/PatternRecognition",)]
+        smart = conn.execute(
+            "SELECT parent_iri FROM owl_class_hierarchy"
+            " WHERE class_iri = 'https://example.org/ontology/SmartContract'"
+        ).fetchall()
+    # The [[Blockchain Application]] parent resolves to the class that page mints.
+    assert smart == [("urn:syncer:page:blockchain%20application",)]
+    assert declared[0] == 15
+    assert sorted(missing) == [
+        ("https://example.org/ontology/PatternRecognition",),
+        ("urn:syncer:page:technology%20stack",),
+    ]
 
 
 class FakeTerminal(io.StringIO):
