@@ -173,10 +173,16 @@ class SyncEngine:
                 docs.append(ContextDoc(ctx.url, data, entry.path, entry.blob_sha))
         return tuple(docs)
 
-    async def sync(self, *, force: bool = False, kind: str = "sync") -> RunResult:
+    async def sync(
+        self, *, force: bool = False, kind: str = "sync", run_id: int | None = None
+    ) -> RunResult:
+        """One run; ``run_id`` adopts a row the service queued when it accepted the request."""
         started = time.monotonic()
         requests_before = self.source.stats.requests
-        run_id = await self.writer.run(runs.start_run, self.oid, kind, force, self.clock())
+        if run_id is None:
+            run_id = await self.writer.run(runs.start_run, self.oid, kind, force, self.clock())
+        else:
+            await self.writer.run(runs.adopt_run, self.oid, run_id, self.clock())
         self.progress = Progress(run_id=run_id, kind=kind)
         failures: list[tuple[str, str]] = []
         plan: Plan | None = None

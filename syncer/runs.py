@@ -44,6 +44,20 @@ def start_run(conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: s
     return int(cursor.lastrowid or 0)
 
 
+def adopt_run(conn: sqlite3.Connection, oid: str, run_id: int, now: str) -> None:
+    """Start a run row queued earlier (the service creates it when it accepts a request)."""
+    conn.execute(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
+        " error = COALESCE(error, 'cut off before it finished')"
+        " WHERE ontology_id = ? AND status = 'running' AND id != ?",
+        (now, oid, run_id),
+    )
+    conn.execute(
+        "UPDATE sync_runs SET status = 'running', started_at = ?, error = NULL WHERE id = ?",
+        (now, run_id),
+    )
+
+
 def record_plan(conn: sqlite3.Connection, oid: str, run_id: int, plan: Plan) -> None:
     """Replace the task table with this plan: stale tasks of earlier runs are dropped."""
     conn.execute("DELETE FROM sync_tasks WHERE ontology_id = ?", (oid,))

@@ -1,0 +1,267 @@
+"""The Starlette app: routes, and a lifespan that owns the writer, source, coordinator and
+scheduler. Route handlers do I/O only; decisions come from ``webhook.py`` and ``auth.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from syncer import auth, metrics, pages, queue, reconcile, webhook
+from syncer.config import Settings
+from syncer.engine import utc_now
+from syncer.errors import ConfigError, HTTPError, PayloadTooLarge, Unauthorized
+from syncer.migrate import ensure_schema
+from syncer.service import Service
+from syncer.sources import build_source
+from syncer.writer import Writer
+
+log = logging.getLogger("syncer.app")
+SESSION_COOKIE = "syncer_session"
+
+
+async def read_body(request: Request, limit: int = webhook.MAX_BODY_BYTES) -> bytes:
+    """The raw body, refusing (413) beyond ``limit`` without buffering more than that."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body of {declared} bytes is over {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+async def post_webhook(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    assert settings.webhook_secret is not None
+    body = await read_body(request)
+    webhook.verify_signature(
+        settings.webhook_secret.reveal().encode("utf-8"),
+        body,
+        request.headers.get(webhook.SIGNATURE_HEADER),
+    )
+    delivery = webhook.parse_delivery(request.headers, body)
+    service = _service(request)
+    decision = webhook.decide(delivery, repo=settings.repo, branch=settings.branch)
+    outcome = await service.writer.run(_record, service, delivery, decision)
+    if outcome is None:
+        log.info("delivery %s seen before: not processed again", delivery.id)
+        return JSONResponse({"delivery": delivery.id, "outcome": "duplicate"}, status_code=200)
+    if decision.enqueue:
+        service.notify()
+    log.info(
+        "delivery %s (%s): %s, %s", delivery.id, delivery.event, decision.outcome, decision.reason
+    )
+    return JSONResponse(
+        {
+            "delivery": delivery.id,
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "run_id": outcome,
+        },
+        status_code=decision.status_code,
+    )
+
+
+def _record(
+    conn: Any, service: Service, delivery: webhook.Delivery, decision: webhook.Decision
+) -> int | None:
+    """One transaction: dedupe, record the delivery and queue the sync. None if a duplicate."""
+    if queue.delivery_seen(conn, delivery.id):
+        return None
+    run_id = None
+    if decision.enqueue:
+        run_id = queue.request_sync(conn, service.oid, "push", False, utc_now()).run_id
+    queue.record_delivery(
+        conn,
+        queue.DeliveryRow(
+            id=delivery.id,
+            event=delivery.event,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            repository=delivery.repository,
+            ref=delivery.ref,
+            after=delivery.after,
+            run_id=run_id,
+        ),
+        utc_now(),
+    )
+    return run_id or 0
+
+
+async def _form_or_json(request: Request) -> dict[str, str]:
+    ctype = request.headers.get("content-type", "")
+    body = await read_body(request, 64 * 1024)
+    if not body:
+        return {}
+    if ctype.startswith("application/json"):
+        import json
+
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise HTTPError("malformed JSON body") from exc
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in data.items()}
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(body.decode("utf-8", "replace")))
+
+
+def _is_admin(request: Request, fields: dict[str, str] | None = None) -> bool:
+    """A bearer token, or the session cookie (plus its CSRF token for a form post)."""
+    settings: Settings = request.app.state.settings
+    token = auth.bearer(request.headers.get("authorization"))
+    if token is not None:
+        auth.check_admin_token(settings, token)
+        return True
+    session = auth.load_session(settings, request.cookies.get(SESSION_COOKIE))
+    if fields is not None:
+        auth.check_csrf(session, fields.get("csrf") or request.headers.get("x-csrf-token"))
+    return session is not None
+
+
+async def post_resync(request: Request) -> Response:
+    fields = await _form_or_json(request)
+    if not _is_admin(request, fields):
+        raise Unauthorized("missing admin token")
+    force = (request.query_params.get("force") or fields.get("force") or "").lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
+    service = _service(request)
+    running = service.running_run_id
+    current = service._current
+    if (
+        running is not None
+        and current is not None
+        and current.kind == "resync"
+        and (current.force or not force)
+    ):
+        return JSONResponse({"run_id": running, "status": "running"}, status_code=202)
+    run_id = await reconcile.reconcile(service, kind="resync", force=force)
+    if run_id is None:
+        request_ = await service.request("resync", force)
+        run_id = request_.run_id
+    log.info("resync requested (force=%s): run %s", force, run_id)
+    if "text/html" in request.headers.get("accept", "") and "csrf" in fields:
+        return RedirectResponse("/", status_code=303)
+    return JSONResponse({"run_id": run_id, "status": "queued"}, status_code=202)
+
+
+def _status_allowed(request: Request) -> bool:
+    settings: Settings = request.app.state.settings
+    return settings.public_status or _is_admin(request)
+
+
+async def get_status_json(request: Request) -> Response:
+    if not _status_allowed(request):
+        raise Unauthorized("admin token or session required")
+    return JSONResponse(await pages.collect(_service(request)))
+
+
+async def get_index(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    token = request.query_params.get("token")
+    if token is not None:
+        auth.check_admin_token(settings, token)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            auth.issue_session(settings),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            max_age=auth.SESSION_SECONDS,
+        )
+        return response
+    if not _status_allowed(request):
+        return pages.login_page()
+    session = auth.load_session(settings, request.cookies.get(SESSION_COOKIE))
+    data = await pages.collect(_service(request))
+    return pages.status_page(data, csrf=session.csrf if session else None)
+
+
+async def get_healthz(request: Request) -> Response:
+    healthy, reason = await pages.health(_service(request))
+    return PlainTextResponse(reason, status_code=200 if healthy else 503)
+
+
+async def get_metrics(request: Request) -> Response:
+    text = await metrics.render(_service(request))
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+def create_app(settings: Settings) -> Starlette:
+    if settings.webhook_secret is None:
+        raise ConfigError("SYNCER_WEBHOOK_SECRET is not set: refusing to serve unsigned webhooks")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ensure_schema(settings.db_path)
+        writer = Writer(settings.db_path)
+        source = build_source(settings)
+        service = Service(settings, source, writer)
+        app.state.service = service
+        await service.start()
+        scheduler = reconcile.start_scheduler(service)
+        last = reconcile.last_reconcile(service)
+        from datetime import UTC, datetime
+
+        if (
+            reconcile.overdue(
+                reconcile.trigger(settings.reconcile_cron, settings.timezone),
+                last,
+                datetime.now(UTC),
+            )
+            and last is not None
+        ):
+            # A first start is not overdue (the first push or the nightly run covers it);
+            # a reconciliation that was cut off or missed is caught up now.
+            await reconcile.reconcile(service)
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+            await service.stop()
+            await source.aclose()
+            writer.close()
+
+    app = Starlette(
+        routes=[
+            Route("/webhook", post_webhook, methods=["POST"]),
+            Route("/admin/resync", post_resync, methods=["POST"]),
+            Route("/", get_index, methods=["GET"]),
+            Route("/status.json", get_status_json, methods=["GET"]),
+            Route("/healthz", get_healthz, methods=["GET"]),
+            Route("/metrics", get_metrics, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+        exception_handlers={HTTPError: on_http_error},
+    )
+    app.state.settings = settings
+    app.state.nonce = secrets.token_hex(8)
+    return app

@@ -1,0 +1,219 @@
+"""The durable queue: deliveries seen, sync requests, leases (migrations/0002_service.sql).
+
+Plain functions over a connection, called inside the writer's transactions, so each
+change is one commit: a delivery is recorded and its request queued before GitHub gets
+its 202, and a kill -9 at any point leaves either both or neither.
+
+A sync request only says "bring the database to the head". One pending request per
+ontology: a burst of pushes upserts into it (coalescing), keeping the strongest kind
+and ``force`` of any of them. Each request gets its ``sync_runs`` row (status
+``queued``) when it is accepted, and the engine adopts that row, so the run id that
+``/admin/resync`` answers with is the one the status page shows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# When requests coalesce, the stronger kind names the run.
+KIND_RANK = {"resume": 0, "push": 1, "reconcile": 2, "resync": 3}
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    id: int
+    kind: str
+    force: bool
+    run_id: int
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: str
+    event: str
+    outcome: str
+    reason: str | None
+    repository: str | None
+    ref: str | None
+    after: str | None
+    run_id: int | None
+
+
+def delivery_seen(conn: sqlite3.Connection, delivery_id: str) -> bool:
+    row = conn.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    return row is not None
+
+
+def record_delivery(conn: sqlite3.Connection, row: DeliveryRow, now: str) -> bool:
+    """Insert the delivery; False when its id was already recorded (a redelivery)."""
+    cursor = conn.execute(
+        "INSERT INTO deliveries (id, event, received_at, outcome, reason, repository, ref,"
+        " after, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (
+            row.id,
+            row.event,
+            now,
+            row.outcome,
+            row.reason,
+            row.repository,
+            row.ref,
+            row.after,
+            row.run_id,
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+def pending_request(conn: sqlite3.Connection, oid: str) -> SyncRequest | None:
+    row = conn.execute(
+        "SELECT id, kind, force, run_id FROM sync_requests"
+        " WHERE ontology_id = ? AND status = 'pending'",
+        (oid,),
+    ).fetchone()
+    return None if row is None else SyncRequest(row[0], row[1], bool(row[2]), row[3])
+
+
+def request_sync(
+    conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str
+) -> SyncRequest:
+    """Queue a sync, coalescing into the pending request if there is one."""
+    existing = pending_request(conn, oid)
+    if existing is not None:
+        kind = kind if KIND_RANK[kind] > KIND_RANK[existing.kind] else existing.kind
+        force = force or existing.force
+        conn.execute(
+            "UPDATE sync_requests SET kind = ?, force = ?, updated_at = ?,"
+            " coalesced = coalesced + 1 WHERE id = ?",
+            (kind, int(force), now, existing.id),
+        )
+        conn.execute(
+            "UPDATE sync_runs SET kind = ?, force = ? WHERE id = ?",
+            (kind, int(force), existing.run_id),
+        )
+        return SyncRequest(existing.id, kind, force, existing.run_id)
+    run = conn.execute(
+        "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at)"
+        " VALUES (?, ?, ?, 'queued', ?)",
+        (oid, kind, int(force), now),
+    )
+    run_id = int(run.lastrowid or 0)
+    cursor = conn.execute(
+        "INSERT INTO sync_requests (ontology_id, kind, force, status, requested_at, updated_at,"
+        " run_id) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+        (oid, kind, int(force), now, now, run_id),
+    )
+    return SyncRequest(int(cursor.lastrowid or 0), kind, force, run_id)
+
+
+def claim_request(conn: sqlite3.Connection, oid: str, now: str) -> SyncRequest | None:
+    """Take the pending request (atomically: another process may be claiming too)."""
+    request = pending_request(conn, oid)
+    if request is None:
+        return None
+    conn.execute(
+        "UPDATE sync_requests SET status = 'running', updated_at = ? WHERE id = ?",
+        (now, request.id),
+    )
+    return request
+
+
+def finish_request(conn: sqlite3.Connection, request_id: int, status: str, now: str) -> None:
+    conn.execute(
+        "UPDATE sync_requests SET status = ?, updated_at = ? WHERE id = ?",
+        (status, now, request_id),
+    )
+
+
+def requeue(conn: sqlite3.Connection, request: SyncRequest, error: str, now: str) -> SyncRequest:
+    """Put a cut-off request back: its run is marked interrupted, a new one is queued."""
+    conn.execute(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
+        " error = COALESCE(error, ?) WHERE id = ? AND status IN ('running', 'queued')",
+        (now, error, request.run_id),
+    )
+    conn.execute("DELETE FROM sync_requests WHERE id = ?", (request.id,))
+    return request_sync(conn, oid_of_run(conn, request.run_id), request.kind, request.force, now)
+
+
+def oid_of_run(conn: sqlite3.Connection, run_id: int) -> str:
+    row = conn.execute("SELECT ontology_id FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
+    return "default" if row is None else str(row[0])
+
+
+def recover(conn: sqlite3.Connection, oid: str, now: str) -> SyncRequest | None:
+    """On start: requests cut off by a crash go back to pending; leftover tasks resume."""
+    running = conn.execute(
+        "SELECT id, kind, force, run_id FROM sync_requests"
+        " WHERE ontology_id = ? AND status = 'running'",
+        (oid,),
+    ).fetchall()
+    for row in running:
+        requeue(conn, SyncRequest(row[0], row[1], bool(row[2]), row[3]), "cut off (restart)", now)
+    conn.execute(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
+        " error = COALESCE(error, 'cut off before it finished')"
+        " WHERE ontology_id = ? AND status = 'running'",
+        (now, oid),
+    )
+    tasks = conn.execute(
+        "SELECT count(*) FROM sync_tasks WHERE ontology_id = ?", (oid,)
+    ).fetchone()[0]
+    if tasks and pending_request(conn, oid) is None:
+        request_sync(conn, oid, "resume", False, now)
+    return pending_request(conn, oid)
+
+
+def queue_depth(conn: sqlite3.Connection, oid: str) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM sync_requests WHERE ontology_id = ? AND status = 'pending'", (oid,)
+    ).fetchone()
+    return int(row[0])
+
+
+def recent_deliveries(conn: sqlite3.Connection, limit: int = 20) -> list[dict[str, object]]:
+    rows = conn.execute(
+        "SELECT id, event, received_at, outcome, reason, ref, run_id FROM deliveries"
+        " ORDER BY received_at DESC, rowid DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        dict(
+            zip(
+                ("id", "event", "received_at", "outcome", "reason", "ref", "run_id"), r, strict=True
+            )
+        )
+        for r in rows
+    ]
+
+
+def deliveries_by_outcome(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        r[0]: int(r[1])
+        for r in conn.execute("SELECT outcome, count(*) FROM deliveries GROUP BY outcome")
+    }
+
+
+def take_lease(
+    conn: sqlite3.Connection, name: str, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take (or renew) the named lease unless someone else holds an unexpired one."""
+    expires = (now + ttl).isoformat()
+    cursor = conn.execute(
+        "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+        " expires_at = excluded.expires_at"
+        " WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
+        (name, owner, expires, now.isoformat()),
+    )
+    return cursor.rowcount == 1
+
+
+def release_lease(conn: sqlite3.Connection, name: str, owner: str) -> None:
+    conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+
+def lease_holder(conn: sqlite3.Connection, name: str) -> tuple[str, str] | None:
+    row = conn.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+    return None if row is None else (row[0], row[1])

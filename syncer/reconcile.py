@@ -1,0 +1,93 @@
+"""Nightly reconciliation: APScheduler 3.x cron, a lease so one process reconciles, catch-up.
+
+Webhooks get lost (GitHub does not redeliver failed deliveries on its own,
+https://docs.github.com/en/webhooks/using-webhooks/best-practices-for-using-webhooks),
+so a scheduled full reconciliation re-plans the whole tree against the database. With
+several processes on one database, the ``leases`` row makes sure only one of them queues
+it; the lease expires on its own if its holder dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from syncer import queue
+from syncer.db import connect
+from syncer.service import Service
+
+log = logging.getLogger("syncer.reconcile")
+
+LEASE = "reconcile"
+LEASE_TTL = timedelta(hours=6)
+
+
+def trigger(cron: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=timezone)
+
+
+async def reconcile(
+    service: Service, *, kind: str = "reconcile", force: bool = False
+) -> int | None:
+    """Queue a reconciliation unless another process holds the lease; the run id or None."""
+    took = await service.writer.run(
+        queue.take_lease, LEASE, service.owner, datetime.now(UTC), LEASE_TTL
+    )
+    if not took:
+        log.info("reconciliation skipped: another process holds the lease")
+        return None
+    request = await service.request(kind, force)
+    log.info("reconciliation queued as run %s", request.run_id)
+    return request.run_id
+
+
+def last_reconcile(service: Service) -> tuple[str, str] | None:
+    """(started_at, status) of the newest reconcile/resync run, from the database."""
+    db = connect(service.settings.db_path)
+    try:
+        row = db.execute(
+            "SELECT started_at, status FROM sync_runs WHERE ontology_id = ?"
+            " AND kind IN ('reconcile', 'resync') AND status != 'queued'"
+            " ORDER BY id DESC LIMIT 1",
+            (service.oid,),
+        ).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def overdue(cron: CronTrigger, last: tuple[str, str] | None, now: datetime) -> bool:
+    """Catch up when no reconciliation ever ran, the last was cut off, or one was missed."""
+    if last is None:
+        return True
+    started, status = last
+    if status in ("interrupted", "failed", "running"):
+        return True
+    previous = datetime.fromisoformat(started)
+    due = cron.get_next_fire_time(None, previous)
+    return due is not None and due <= now
+
+
+def start_scheduler(service: Service) -> AsyncIOScheduler:
+    """Started inside the lifespan (it needs the running loop); shut down there too."""
+    settings = service.settings
+    cron = trigger(settings.reconcile_cron, settings.timezone)
+    scheduler = AsyncIOScheduler(timezone=settings.timezone)
+    scheduler.add_job(
+        reconcile,
+        cron,
+        args=[service],
+        id="reconcile",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+        replace_existing=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,152 @@
+"""The coordinator: one task consumes sync requests and runs the engine, one run at a time.
+
+Requests are durable rows (``queue.py``); the coordinator is woken by an event when one is
+queued, and on start it first recovers what a crash left behind (requests cut off
+mid-run, leftover tasks), so a kill -9 loses nothing. Stopping cancels the run: the
+transaction on the writer thread finishes or rolls back, and the request is put back as
+pending, so queued work stays queued for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from syncer import queue
+from syncer.config import Settings
+from syncer.engine import Progress, RunResult, SyncEngine, utc_now
+from syncer.errors import FatalError
+from syncer.sources.base import Source
+from syncer.writer import Writer
+
+log = logging.getLogger("syncer.service")
+
+
+@dataclass
+class Counters:
+    """In-memory figures for /metrics that the database does not keep."""
+
+    run_seconds: deque[tuple[int, str, float]] = field(default_factory=lambda: deque(maxlen=50))
+    throughput: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=120))
+    fatal: str | None = None
+
+
+class Service:
+    def __init__(self, settings: Settings, source: Source, writer: Writer) -> None:
+        self.settings = settings
+        self.source = source
+        self.writer = writer
+        self.engine = SyncEngine(settings, source, writer)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.counters = Counters()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._current: queue.SyncRequest | None = None
+        self.idle = asyncio.Event()
+
+    @property
+    def oid(self) -> str:
+        return self.settings.ontology_id
+
+    @property
+    def progress(self) -> Progress | None:
+        return self.engine.progress if self._current is not None else None
+
+    @property
+    def running_run_id(self) -> int | None:
+        return self._current.run_id if self._current is not None else None
+
+    async def start(self) -> None:
+        pending = await self.writer.run(queue.recover, self.oid, utc_now())
+        if pending is not None:
+            log.info("resuming request %s (run %s) after restart", pending.id, pending.run_id)
+        self._task = asyncio.create_task(self._loop(), name="syncer-coordinator")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def request(self, kind: str, force: bool = False) -> queue.SyncRequest:
+        request = await self.writer.run(queue.request_sync, self.oid, kind, force, utc_now())
+        self.notify()
+        return request
+
+    def notify(self) -> None:
+        self.idle.clear()
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while True:
+                request = await self.writer.run(queue.claim_request, self.oid, utc_now())
+                if request is None:
+                    break
+                await self._run(request)
+            self.idle.set()
+
+    async def _run(self, request: queue.SyncRequest) -> None:
+        self._current = request
+        started = time.monotonic()
+        status = "interrupted"
+        try:
+            log.info(
+                "run %s starting (request %s, %s, force=%s)",
+                request.run_id,
+                request.id,
+                request.kind,
+                request.force,
+            )
+            result: RunResult = await self.engine.sync(
+                force=request.force, kind=request.kind, run_id=request.run_id
+            )
+            status = result.status
+            self.counters.fatal = None
+            log.info(
+                "run %s %s: %s processed, %s failed, %s deleted",
+                result.run_id,
+                result.status,
+                result.processed,
+                result.failed,
+                result.deleted,
+            )
+        except FatalError as exc:
+            status = "failed"
+            self.counters.fatal = str(exc)
+            log.error("run %s failed fatally: %s", request.run_id, exc)
+        except asyncio.CancelledError:
+            # Shutting down: the writer's transaction finished or rolled back; put the
+            # request back so the next start continues from the tasks left.
+            await asyncio.shield(
+                self.writer.run(queue.requeue, request, "stopped (shutdown)", utc_now())
+            )
+            raise
+        finally:
+            self.counters.run_seconds.append((request.run_id, status, time.monotonic() - started))
+            self._current = None
+        if status == "interrupted":
+            # A retryable fault (rate limit, network): keep the work queued for later.
+            await self.writer.run(queue.requeue, request, "interrupted", utc_now())
+            await asyncio.sleep(self._retry_delay())
+        else:
+            await self.writer.run(queue.finish_request, request.id, status, utc_now())
+        if request.kind in ("reconcile", "resync"):
+            await self.writer.run(queue.release_lease, "reconcile", self.owner)
+
+    def _retry_delay(self) -> float:
+        until = self.source.stats.rate_limited_until
+        if until is not None:
+            return max(1.0, min(3600.0, until - time.time()))
+        return 5.0

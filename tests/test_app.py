@@ -1,0 +1,272 @@
+"""The service over real HTTP on loopback: uvicorn serving the app (lifespan on), the
+repository a local git one (SYNCER_GIT_DIR), deliveries signed and sent as GitHub sends them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from syncer.app import create_app
+from syncer.auth import issue_admin_token
+from syncer.config import Secret, Settings
+from syncer.errors import ConfigError
+from syncer.testing.gitrepo import GitRepo
+from syncer.testing.snapshot import diff, snapshot
+from syncer.webhook import sign
+from tests.conftest import fresh_db, run_sync, settings_for
+
+SECRET = "webhook-secret-for-tests"
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def ttl(name: str, parent: str, label: str) -> str:
+    return (
+        "@prefix ex: <https://example.org/o/> .\n"
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f'ex:{name} a owl:Class ; rdfs:label "{label}" ; rdfs:subClassOf ex:{parent} .\n'
+    )
+
+
+class LiveServer:
+    """uvicorn in a thread with the lifespan on (the app's writer, coordinator, scheduler)."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.sock.close()
+        assert not self.thread.is_alive()
+
+
+def service_settings(repo: GitRepo, db: Path, **changes: object) -> Settings:
+    return settings_for(
+        repo,
+        db,
+        webhook_secret=Secret(SECRET),
+        secret_key=Secret("signing-key-for-tests"),
+        branch="main",
+    ).with_(repo="acme/ontology", **changes)
+
+
+def deliver(
+    client: httpx.Client,
+    event: str,
+    payload: dict[str, Any],
+    *,
+    delivery: str | None = None,
+    form: bool = False,
+    secret: str = SECRET,
+) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    ctype = "application/json"
+    if form:
+        body = httpx.QueryParams({"payload": body.decode()}).__str__().encode()
+        ctype = "application/x-www-form-urlencoded"
+    return client.post(
+        "/webhook",
+        content=body,
+        headers={
+            "Content-Type": ctype,
+            "User-Agent": "GitHub-Hookshot/044aadd",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+            "X-GitHub-Hook-ID": "109948940",
+            "X-Hub-Signature-256": sign(secret.encode(), body),
+        },
+    )
+
+
+def push_payload(after: str, ref: str = "refs/heads/main") -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads((SAMPLES / "push.json").read_text())
+    payload["after"] = after
+    payload["ref"] = ref
+    return payload
+
+
+def wait_idle(
+    client: httpx.Client, head: str, headers: dict[str, str], timeout: float = 60
+) -> dict[str, Any]:
+    """Poll /status.json until the head is synced and nothing is queued or running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        data: dict[str, Any] = client.get("/status.json", headers=headers).json()
+        if (
+            data["synced_commit"] == head
+            and data["current_run"] is None
+            and data["queue_depth"] == 0
+            and data["pending_tasks"] == 0
+        ):
+            return data
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not idle at {head}: {data}")
+        time.sleep(0.05)
+
+
+def assert_equals_fresh(repo: GitRepo, db: Path, tmp_path: Path) -> None:
+    fresh = fresh_db(tmp_path, "fresh")
+    assert run_sync(settings_for(repo, fresh)).status == "done"
+    problems = diff(snapshot(db), snapshot(fresh))
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture
+def served(git_repo: GitRepo, db_path: Path) -> Iterator[tuple[httpx.Client, Settings]]:
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A"), "b.ttl": ttl("B", "A", "B")})
+    settings = service_settings(git_repo, db_path)
+    with LiveServer(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+        yield client, settings
+
+
+def test_refuses_to_start_without_webhook_secret(git_repo: GitRepo, db_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SYNCER_WEBHOOK_SECRET"):
+        create_app(settings_for(git_repo, db_path))
+
+
+def test_webhook_answers(served: tuple[httpx.Client, Settings]) -> None:
+    client, _ = served
+    payload = push_payload("0" * 40)
+    assert deliver(client, "push", payload, secret="wrong").status_code == 401
+    body = json.dumps(payload).encode()
+    sha1_only = client.post(
+        "/webhook",
+        content=body,
+        headers={"X-GitHub-Event": "push", "X-GitHub-Delivery": "x", "X-Hub-Signature": "sha1=0"},
+    )
+    assert sha1_only.status_code == 401
+    malformed = b"{not json"
+    bad = client.post(
+        "/webhook",
+        content=malformed,
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "push",
+            "X-GitHub-Delivery": "m-1",
+            "X-Hub-Signature-256": sign(SECRET.encode(), malformed),
+        },
+    )
+    assert bad.status_code == 400
+    ping = json.loads((SAMPLES / "ping.json").read_text())
+    assert deliver(client, "ping", ping, delivery="p-1").status_code == 200
+    again = deliver(client, "ping", ping, delivery="p-1")
+    assert (again.status_code, again.json()["outcome"]) == (200, "duplicate")
+    tag = deliver(client, "push", push_payload("0" * 40, "refs/tags/v1"))
+    assert (tag.status_code, tag.json()["reason"]) == (202, "ref 'refs/tags/v1' is not a branch")
+    other = dict(payload, repository=dict(payload["repository"], full_name="evil/fork"))
+    assert deliver(client, "push", other).status_code == 403
+    issues = deliver(client, "issues", {"action": "opened"})
+    assert (issues.status_code, issues.json()["outcome"]) == (202, "ignored")
+
+
+def raw_post(base_url: str, headers: str, body: bytes) -> bytes:
+    """Send a request by hand (httpx refuses a body shorter than its Content-Length)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(f"POST /webhook HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n".encode())
+        # The server may answer and close before reading everything.
+        with contextlib.suppress(OSError):
+            conn.sendall(body)
+        return conn.recv(65536)
+
+
+def test_oversized_body_is_413_without_reading_it(served: tuple[httpx.Client, Settings]) -> None:
+    client, _ = served
+    base = str(client.base_url).rstrip("/")
+    declared = raw_post(base, f"Content-Length: {25 * 1024 * 1024 + 1}\r\n", b"x")
+    assert declared.startswith(b"HTTP/1.1 413 ")
+    # Chunked: no Content-Length, so the body is counted while it streams in.
+    chunk = b"x" * (1024 * 1024)
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(26)) + b"0\r\n\r\n"
+    streamed = raw_post(base, "Transfer-Encoding: chunked\r\n", body)
+    assert streamed.startswith(b"HTTP/1.1 413 ")
+
+
+def test_admin_resync_needs_a_valid_token(served: tuple[httpx.Client, Settings]) -> None:
+    client, settings = served
+    assert client.post("/admin/resync").status_code == 401
+    forged = issue_admin_token(settings.with_(secret_key=Secret("another key")), 60)
+    assert (
+        client.post("/admin/resync", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
+    expired = issue_admin_token(settings, 1)
+    deadline = time.monotonic() + 5
+    while (
+        client.post("/admin/resync", headers={"Authorization": f"Bearer {expired}"}).status_code
+        != 401
+    ):
+        assert time.monotonic() < deadline, "token never expired"
+        time.sleep(0.2)
+    assert client.get("/status.json").status_code == 401
+    assert client.get("/healthz").text == "ok"
+
+
+def test_pushes_duplicates_reorders_drops_and_resync_converge(
+    git_repo: GitRepo, tmp_path: Path, served: tuple[httpx.Client, Settings]
+) -> None:
+    client, settings = served
+    token = issue_admin_token(settings, 600)
+    auth = {"Authorization": f"Bearer {token}"}
+    db = settings.db_path
+
+    first = git_repo.head()
+    started = time.monotonic()
+    answer = deliver(client, "push", push_payload(first), delivery="d-1")
+    assert answer.status_code == 202 and time.monotonic() - started < 1.0
+    assert answer.json()["outcome"] == "queued"
+    wait_idle(client, first, auth)
+    assert_equals_fresh(git_repo, db, tmp_path)
+
+    # Duplicate of d-1: answered 200, not processed again.
+    assert deliver(client, "push", push_payload(first), delivery="d-1").status_code == 200
+
+    # Two commits; their deliveries arrive reordered (old one last) and form-encoded.
+    second = git_repo.commit_files({"c.ttl": ttl("C", "B", "C")})
+    git_repo.delete("a.ttl")
+    third = git_repo.commit_files({"b.ttl": ttl("B", "Thing", "B v2")})
+    assert (
+        deliver(client, "push", push_payload(third), delivery="d-3", form=True).status_code == 202
+    )
+    assert deliver(client, "push", push_payload(second), delivery="d-2").status_code == 202
+    wait_idle(client, third, auth)
+    assert_equals_fresh(git_repo, db, tmp_path)
+
+    # A dropped delivery: the commit lands, nothing arrives; the resync catches it.
+    fourth = git_repo.commit_files({"d.ttl": ttl("D", "C", "D"), "broken.ttl": "ex:broken ."})
+    answer = client.post("/admin/resync?force=true", headers=auth)
+    assert answer.status_code == 202
+    run_id = answer.json()["run_id"]
+    data = wait_idle(client, fourth, auth)
+    assert_equals_fresh(git_repo, db, tmp_path)
+    assert next(r for r in data["runs"] if r["id"] == run_id)["kind"] == "resync"
+    assert [f["path"] for f in data["failed_files"]] == ["broken.ttl"]
+    outcomes = {d["id"]: d["outcome"] for d in data["deliveries"]}
+    assert outcomes == {"d-1": "queued", "d-2": "queued", "d-3": "queued"}
+    metrics = client.get("/metrics").text
+    assert 'syncer_deliveries_total{outcome="queued"} 3' in metrics
+    assert 'syncer_files{status="failed"} 1' in metrics
+    assert SECRET not in metrics and SECRET not in client.get("/", headers=auth).text
