@@ -156,10 +156,8 @@ async def post_resync(request: Request) -> Response:
         and (current.force or not force)
     ):
         return JSONResponse({"run_id": running, "status": "running"}, status_code=202)
-    run_id = await reconcile.reconcile(service, kind="resync", force=force)
-    if run_id is None:
-        request_ = await service.request("resync", force)
-        run_id = request_.run_id
+    # No lease here: an operator asked for it, and the request coalesces with any other.
+    run_id = (await service.request("resync", force)).run_id
     log.info("resync requested (force=%s): run %s", force, run_id)
     if "text/html" in request.headers.get("accept", "") and "csrf" in fields:
         return RedirectResponse("/", status_code=303)

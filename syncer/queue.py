@@ -130,7 +130,7 @@ def requeue(conn: sqlite3.Connection, request: SyncRequest, error: str, now: str
     """Put a cut-off request back: its run is marked interrupted, a new one is queued."""
     conn.execute(
         "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
-        " error = COALESCE(error, ?) WHERE id = ? AND status IN ('running', 'queued')",
+        " error = COALESCE(error, ?) WHERE id = ? AND status != 'failed'",
         (now, error, request.run_id),
     )
     conn.execute("DELETE FROM sync_requests WHERE id = ?", (request.id,))
