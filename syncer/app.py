@@ -226,20 +226,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.service = service
         await service.start()
         scheduler = reconcile.start_scheduler(service)
-        last = reconcile.last_reconcile(service)
-        from datetime import UTC, datetime
-
-        if (
-            reconcile.overdue(
-                reconcile.trigger(settings.reconcile_cron, settings.timezone),
-                last,
-                datetime.now(UTC),
-            )
-            and last is not None
-        ):
-            # A first start is not overdue (the first push or the nightly run covers it);
-            # a reconciliation that was cut off or missed is caught up now.
-            await reconcile.reconcile(service)
+        await reconcile.catch_up(service)
         try:
             yield
         finally:

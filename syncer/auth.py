@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
@@ -41,7 +42,9 @@ def issue_admin_token(settings: Settings, expires: int | None = DEFAULT_EXPIRES)
     )
 
 
-def _load(settings: Settings, salt: str, value: str) -> dict[str, object]:
+def _load(
+    settings: Settings, salt: str, value: str, now: datetime | None = None
+) -> dict[str, object]:
     try:
         data, issued = _serializer(settings, salt).loads(value, return_timestamp=True)
     except SignatureExpired as exc:
@@ -55,18 +58,18 @@ def _load(settings: Settings, salt: str, value: str) -> dict[str, object]:
     lifetime = data.get("exp")
     if not isinstance(lifetime, int):
         raise Unauthorized("invalid token")
-    from datetime import UTC, datetime
-
-    if (datetime.now(UTC) - issued).total_seconds() > lifetime:
+    if ((now or datetime.now(UTC)) - issued).total_seconds() > lifetime:
         raise Unauthorized("token expired")
     return data
 
 
-def check_admin_token(settings: Settings, token: str | None) -> None:
+def check_admin_token(
+    settings: Settings, token: str | None, *, now: datetime | None = None
+) -> None:
     """Raise :class:`Unauthorized` unless ``token`` is a valid, unexpired admin token."""
     if not token:
         raise Unauthorized("missing admin token")
-    _load(settings, TOKEN_SALT, token)
+    _load(settings, TOKEN_SALT, token, now)
 
 
 def bearer(authorization: str | None) -> str | None:

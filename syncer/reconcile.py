@@ -9,7 +9,9 @@ it; the lease expires on its own if its holder dies.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -26,8 +28,23 @@ LEASE = "reconcile"
 LEASE_TTL = timedelta(hours=6)
 
 
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_days(field: str) -> str:
+    """Crontab's day-of-week numbers (0 or 7 = Sunday) as names.
+
+    APScheduler 3.x numbers days from Monday = 0 and ``from_crontab`` passes the field
+    through unchanged, so ``* * * * 1`` would fire on Tuesdays; names mean the same to both.
+    """
+    return re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: DAY_NAMES[int(m.group(1))], field)
+
+
 def trigger(cron: str, timezone: str) -> CronTrigger:
-    return CronTrigger.from_crontab(cron, timezone=timezone)
+    fields = cron.split()
+    if len(fields) == 5:
+        fields[4] = crontab_days(fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
 
 
 async def reconcile(
@@ -69,9 +86,24 @@ def overdue(cron: CronTrigger, last: tuple[str, str] | None, now: datetime) -> b
     started, status = last
     if status in ("interrupted", "failed", "running"):
         return True
-    previous = datetime.fromisoformat(started)
+    # The next fire time strictly after the last start (a run starts at its fire time).
+    previous = datetime.fromisoformat(started) + timedelta(seconds=1)
     due = cron.get_next_fire_time(None, previous)
     return due is not None and due <= now
+
+
+async def catch_up(service: Service, now: datetime | None = None) -> int | None:
+    """On start: reconcile now if the last one was cut off or a scheduled one was missed.
+
+    A first start (no reconciliation ever) is not caught up: the first push, resync or
+    nightly run covers it, and a new deployment should not start with a full run.
+    """
+    last = await asyncio.to_thread(last_reconcile, service)
+    cron = trigger(service.settings.reconcile_cron, service.settings.timezone)
+    if last is None or not overdue(cron, last, now or datetime.now(UTC)):
+        return None
+    log.info("catching up a reconciliation (last: %s, %s)", *last)
+    return await reconcile(service)
 
 
 def start_scheduler(service: Service) -> AsyncIOScheduler:
