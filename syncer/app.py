@@ -21,7 +21,7 @@ from syncer.engine import utc_now
 from syncer.errors import ConfigError, HTTPError, PayloadTooLarge, Unauthorized
 from syncer.migrate import ensure_schema
 from syncer.service import Service
-from syncer.sources import build_source
+from syncer.sources import Source, build_source
 from syncer.writer import Writer
 
 log = logging.getLogger("syncer.app")
@@ -213,7 +213,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, source: Source | None = None) -> Starlette:
+    """The app; ``source`` replaces the one the settings name (tests slow it down)."""
     if settings.webhook_secret is None:
         raise ConfigError("SYNCER_WEBHOOK_SECRET is not set: refusing to serve unsigned webhooks")
 
@@ -221,8 +222,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ensure_schema(settings.db_path)
         writer = Writer(settings.db_path)
-        source = build_source(settings)
-        service = Service(settings, source, writer)
+        repo = source if source is not None else build_source(settings)
+        service = Service(settings, repo, writer)
         app.state.service = service
         await service.start()
         scheduler = reconcile.start_scheduler(service)
@@ -232,7 +233,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             scheduler.shutdown(wait=False)
             await service.stop()
-            await source.aclose()
+            await repo.aclose()
             writer.close()
 
     app = Starlette(

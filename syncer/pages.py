@@ -127,12 +127,17 @@ def _chart(points: list[list[float]]) -> str:
         if t1 > t0:
             rates.append(max(0.0, (n1 - n0) / (t1 - t0)))
     if not rates:
-        return '<svg id="chart" width="400" height="60"></svg>'
+        return (
+            '<svg id="chart" width="400" height="60"><rect width="400" height="60"'
+            ' fill="#fafafa" stroke="#ccc"/>'
+            '<text x="8" y="35" fill="#888">no samples yet</text></svg>'
+        )
     top = max(rates) or 1.0
     step = 400 / max(1, len(rates) - 1)
     coords = " ".join(f"{i * step:.1f},{60 - 55 * r / top:.1f}" for i, r in enumerate(rates))
     return (
-        f'<svg id="chart" width="400" height="60"><polyline fill="none" stroke="#2a7"'
+        f'<svg id="chart" width="400" height="60"><rect width="400" height="60" fill="#fafafa"'
+        f' stroke="#ccc"/><polyline fill="none" stroke="#2a7"'
         f' stroke-width="2" points="{coords}"/></svg>'
     )
 
