@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
+from syncer.testing.snapshot import INVARIANT_TABLES, diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for, shuffler
 from tests.histories import History
 
@@ -69,20 +70,7 @@ def test_second_sync_with_nothing_changed_fetches_nothing_and_changes_no_row(
     settings = settings_for(git_repo, db_path)
     first = run_sync(settings)
     assert first.status == "done" and first.processed > 0
-    before = snapshot(
-        db_path,
-        (
-            "source_files",
-            "owl_classes",
-            "owl_class_hierarchy",
-            "owl_properties",
-            "owl_axioms",
-            "kg_nodes",
-            "kg_edges",
-        ),
-    )
-    import sqlite3
-
+    before = snapshot(db_path, INVARIANT_TABLES)
     with sqlite3.connect(db_path) as conn:
         stamps_before = conn.execute(
             "SELECT path, last_synced FROM source_files ORDER BY path"
@@ -91,7 +79,7 @@ def test_second_sync_with_nothing_changed_fetches_nothing_and_changes_no_row(
     assert (second.status, second.processed, second.deleted, second.planned) == ("done", 0, 0, 0)
     # rev-parse and ls-tree only: no cat-file, so no content was read.
     assert second.requests == 2
-    assert snapshot(db_path, tuple(before)) == before
+    assert snapshot(db_path, INVARIANT_TABLES) == before
     with sqlite3.connect(db_path) as conn:
         stamps_after = conn.execute(
             "SELECT path, last_synced FROM source_files ORDER BY path"

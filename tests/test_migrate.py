@@ -7,6 +7,7 @@ import pytest
 
 from syncer.db import connect
 from syncer.migrate import ensure_schema, load_migrations, migrate
+from syncer.testing.snapshot import INVARIANT_TABLES
 
 LEGACY_SCHEMA = """
 CREATE TABLE owl_classes (
@@ -51,16 +52,7 @@ def test_fresh_database_gets_every_migration_once(tmp_path: Path) -> None:
     report = migrate(db)
     assert report.applied == [f"{m.version:04d}_{m.name}" for m in load_migrations()]
     assert report.backup_path is None  # nothing to back up
-    assert {
-        "owl_classes",
-        "owl_class_hierarchy",
-        "owl_properties",
-        "owl_axioms",
-        "kg_nodes",
-        "kg_edges",
-        "source_files",
-        "schema_migrations",
-    } <= table_names(db)
+    assert {*INVARIANT_TABLES, "schema_migrations"} <= table_names(db)
     again = migrate(db)
     assert again.applied == [] and again.backup_path is None
     with sqlite3.connect(db) as conn:
