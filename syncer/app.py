@@ -59,21 +59,28 @@ async def post_webhook(request: Request) -> Response:
     delivery = webhook.parse_delivery(request.headers, body)
     service = _service(request)
     decision = webhook.decide(delivery, repo=settings.repo, branch=settings.branch)
-    outcome = await service.writer.run(_record, service, delivery, decision)
-    if outcome is None:
-        log.info("delivery %s seen before: not processed again", delivery.id)
+    recorded, run_id = await service.writer.run(_record, service, delivery, decision)
+    if not recorded:
+        log.info("delivery seen before: not processed again", extra={"delivery": delivery.id})
         return JSONResponse({"delivery": delivery.id, "outcome": "duplicate"}, status_code=200)
     if decision.enqueue:
         service.notify()
     log.info(
-        "delivery %s (%s): %s, %s", delivery.id, delivery.event, decision.outcome, decision.reason
+        "delivery: %s",
+        decision.reason,
+        extra={
+            "delivery": delivery.id,
+            "event": delivery.event,
+            "outcome": decision.outcome,
+            "run": run_id,
+        },
     )
     return JSONResponse(
         {
             "delivery": delivery.id,
             "outcome": decision.outcome,
             "reason": decision.reason,
-            "run_id": outcome,
+            "run_id": run_id,
         },
         status_code=decision.status_code,
     )
@@ -81,10 +88,10 @@ async def post_webhook(request: Request) -> Response:
 
 def _record(
     conn: Any, service: Service, delivery: webhook.Delivery, decision: webhook.Decision
-) -> int | None:
-    """One transaction: dedupe, record the delivery and queue the sync. None if a duplicate."""
+) -> tuple[bool, int | None]:
+    """One transaction: dedupe, record the delivery, queue the sync; (recorded, run id)."""
     if queue.delivery_seen(conn, delivery.id):
-        return None
+        return False, None
     run_id = None
     if decision.enqueue:
         run_id = queue.request_sync(conn, service.oid, "push", False, utc_now()).run_id
@@ -102,7 +109,7 @@ def _record(
         ),
         utc_now(),
     )
-    return run_id or 0
+    return True, run_id
 
 
 async def _form_or_json(request: Request) -> dict[str, str]:
@@ -158,7 +165,7 @@ async def post_resync(request: Request) -> Response:
         return JSONResponse({"run_id": running, "status": "running"}, status_code=202)
     # No lease here: an operator asked for it, and the request coalesces with any other.
     run_id = (await service.request("resync", force)).run_id
-    log.info("resync requested (force=%s): run %s", force, run_id)
+    log.info("resync requested (force=%s)", force, extra={"run": run_id})
     if "text/html" in request.headers.get("accept", "") and "csrf" in fields:
         return RedirectResponse("/", status_code=303)
     return JSONResponse({"run_id": run_id, "status": "queued"}, status_code=202)

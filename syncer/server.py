@@ -15,14 +15,37 @@ from syncer.app import create_app
 from syncer.config import Settings
 from syncer.errors import ConfigError
 
+# Context fields that log calls pass as ``extra`` and that the formatter appends.
+CONTEXT_FIELDS = ("delivery", "event", "outcome", "run", "request")
+
+
+class ContextFormatter(logging.Formatter):
+    """``time level logger message key=value ...``: greppable by delivery and run id.
+
+    Only ids and outcomes are ever passed as context; secrets are ``Secret`` values that
+    print as stars, and no signature or token is logged.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        pairs = [
+            f"{name}={getattr(record, name)}" for name in CONTEXT_FIELDS if hasattr(record, name)
+        ]
+        return f"{line} {' '.join(pairs)}" if pairs else line
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(ContextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     if settings.webhook_secret is None:
         raise ConfigError("SYNCER_WEBHOOK_SECRET is not set: the server refuses to start")
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level)
     app = create_app(settings)
     uvicorn.run(
         app,

@@ -103,11 +103,10 @@ class Service:
         status = "interrupted"
         try:
             log.info(
-                "run %s starting (request %s, %s, force=%s)",
-                request.run_id,
-                request.id,
+                "run starting (%s, force=%s)",
                 request.kind,
                 request.force,
+                extra={"run": request.run_id, "request": request.id},
             )
             result: RunResult = await self.engine.sync(
                 force=request.force, kind=request.kind, run_id=request.run_id
@@ -115,17 +114,17 @@ class Service:
             status = result.status
             self.counters.fatal = None
             log.info(
-                "run %s %s: %s processed, %s failed, %s deleted",
-                result.run_id,
+                "run %s: %s processed, %s failed, %s deleted",
                 result.status,
                 result.processed,
                 result.failed,
                 result.deleted,
+                extra={"run": result.run_id},
             )
         except FatalError as exc:
             status = "failed"
             self.counters.fatal = str(exc)
-            log.error("run %s failed fatally: %s", request.run_id, exc)
+            log.error("run failed fatally: %s", exc, extra={"run": request.run_id})
         except asyncio.CancelledError:
             # Shutting down: the writer's transaction finished or rolled back; put the
             # request back so the next start continues from the tasks left.

@@ -270,3 +270,45 @@ def test_pushes_duplicates_reorders_drops_and_resync_converge(
     assert 'syncer_deliveries_total{outcome="queued"} 3' in metrics
     assert 'syncer_files{status="failed"} 1' in metrics
     assert SECRET not in metrics and SECRET not in client.get("/", headers=auth).text
+
+
+def test_status_page_session_and_csrf_protected_resync(
+    git_repo: GitRepo, served: tuple[httpx.Client, Settings]
+) -> None:
+    client, settings = served
+    assert client.get("/").status_code == 401
+    assert client.get("/?token=forged").status_code == 401
+    login = client.get(f"/?token={issue_admin_token(settings, 600)}", follow_redirects=False)
+    assert (login.status_code, login.headers["location"]) == (303, "/")
+    cookie = login.cookies["syncer_session"]
+    client.cookies.set("syncer_session", cookie)
+    page = client.get("/")
+    assert page.status_code == 200 and "Resync now" in page.text
+    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert client.get("/status.json").status_code == 200
+    # The cookie alone does not start a resync: a cross-site form cannot know the token.
+    assert client.post("/admin/resync", data={"force": "true"}).status_code == 401
+    assert client.post("/admin/resync", data={"csrf": "guess"}).status_code == 401
+    button = client.post(
+        "/admin/resync",
+        data={"csrf": csrf, "force": "true"},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert (button.status_code, button.headers["location"]) == (303, "/")
+    data = wait_idle(client, git_repo.head(), {})
+    assert data["runs"][0]["kind"] == "resync" and data["runs"][0]["status"] == "done"
+    assert data["reconciliations"][0]["id"] == data["runs"][0]["id"]
+
+
+def test_public_status_and_unhealthy_after_a_fatal_run(git_repo: GitRepo, db_path: Path) -> None:
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    app = create_app(service_settings(git_repo, db_path, public_status=True))
+    with LiveServer(app) as server, httpx.Client(base_url=server.url) as client:
+        assert client.get("/status.json").status_code == 200
+        page = client.get("/")
+        assert page.status_code == 200 and "Resync now" not in page.text
+        assert (client.get("/healthz").status_code, client.get("/healthz").text) == (200, "ok")
+        app.state.service.counters.fatal = "disk full: database or disk is full"
+        health = client.get("/healthz")
+        assert (health.status_code, health.text) == (503, "last run failed fatally")
