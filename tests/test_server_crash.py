@@ -204,5 +204,33 @@ def test_kill_9_during_push_sync_and_during_reconciliation(
     data = wait_idle(server.url, head, token)
     kinds = [(r["kind"], r["status"]) for r in data["runs"]]
     assert ("resync", "interrupted") in kinds
+    assert_converged(git_repo, db_path, tmp_path)
+
+
+def test_sigterm_mid_run_drains_and_keeps_the_work_queued(
+    git_repo: GitRepo, db_path: Path, tmp_path: Path
+) -> None:
+    head = git_repo.commit_files(corpus(0))
+    token = issue_admin_token(settings(git_repo, db_path), 3600)
+    server = Served(git_repo, db_path, tmp_path)
+    push(server.url, head, "t-1")
+    wait_midway(db_path, server.proc, "push")
+    server.terminate()
+
+    conn = sqlite3.connect(db_path)
+    try:
+        pending = conn.execute(
+            "SELECT kind, status FROM sync_requests WHERE status != 'done'"
+        ).fetchall()
+        runs = conn.execute("SELECT kind, status FROM sync_runs ORDER BY id").fetchall()
+        tasks = conn.execute("SELECT count(*) FROM sync_tasks").fetchone()[0]
+    finally:
+        conn.close()
+    assert pending == [("push", "pending")]
+    assert runs == [("push", "interrupted"), ("push", "queued")]
+    assert 0 < tasks < FILES
+
+    server = Served(git_repo, db_path, tmp_path)
+    wait_idle(server.url, head, token)
     server.terminate()
     assert_converged(git_repo, db_path, tmp_path)
