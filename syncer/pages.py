@@ -92,6 +92,17 @@ async def health(service: Service) -> tuple[bool, str]:
                 conn.close()
         except sqlite3.Error:
             return False, "database not writable"
+        conn = connect(service.settings.db_path)
+        try:
+            last = conn.execute(
+                "SELECT status FROM sync_runs WHERE ontology_id = ?"
+                " AND status NOT IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+                (service.oid,),
+            ).fetchone()
+        finally:
+            conn.close()
+        if last is not None and last[0] == "failed":
+            return False, "last run failed fatally"
         return True, "ok"
 
     healthy, reason = await asyncio.to_thread(check)

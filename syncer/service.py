@@ -90,11 +90,20 @@ class Service:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while True:
-                request = await self.writer.run(queue.claim_request, self.oid, utc_now())
-                if request is None:
-                    break
-                await self._run(request)
+            try:
+                while True:
+                    request = await self.writer.run(queue.claim_request, self.oid, utc_now())
+                    if request is None:
+                        break
+                    await self._run(request)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Never let the coordinator die: the request is durable; try again soon.
+                log.exception("coordinator error; retrying in 5 s")
+                await asyncio.sleep(5.0)
+                self._wake.set()
+                continue
             self.idle.set()
 
     async def _run(self, request: queue.SyncRequest) -> None:

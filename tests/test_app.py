@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -311,4 +312,20 @@ def test_public_status_and_unhealthy_after_a_fatal_run(git_repo: GitRepo, db_pat
         assert (client.get("/healthz").status_code, client.get("/healthz").text) == (200, "ok")
         app.state.service.counters.fatal = "disk full: database or disk is full"
         health = client.get("/healthz")
+        assert (health.status_code, health.text) == (503, "last run failed fatally")
+
+
+def test_healthz_reports_a_fatal_last_run_from_the_database(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at, error)"
+            " VALUES ('default', 'push', 0, 'failed', '2026-11-23T00:00:00', 'disk full')"
+        )
+    conn.close()
+    with LiveServer(create_app(service_settings(git_repo, db_path))) as server:
+        health = httpx.get(f"{server.url}/healthz")
         assert (health.status_code, health.text) == (503, "last run failed fatally")
