@@ -93,12 +93,19 @@ def test_kill_9_during_full_and_incremental_sync_then_resume(
                 marker = conn.execute("SELECT max(last_synced) FROM source_files").fetchone()[0]
         proc = start_sync(env, tmp_path)
         if kill_after(proc, db, marker, rng.randint(1, 40)):
-            kills += 1
             with sqlite3.connect(db) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
                 assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
                 pending = conn.execute("SELECT count(*) FROM sync_tasks").fetchone()[0]
-                assert pending > 0  # the unfinished work is still queued
+                queued = conn.execute(
+                    "SELECT count(*) FROM sync_tasks WHERE action = 'upsert'"
+                ).fetchone()[0]
+            # Every file to write is either written (whole) or still queued: none is lost.
+            assert written_since(db, marker) + queued == (FILES if phase == "full" else 60)
+            # On a loaded machine the poller can be starved until the run has written
+            # everything; such a kill hit a finished run and is not counted.
+            if pending > 0:
+                kills += 1
         resumed = run_sync(settings_for(git_repo, db))
         assert resumed.status == "done"
         fresh = fresh_db(tmp_path, f"fresh-{phase}")
