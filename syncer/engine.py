@@ -15,6 +15,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -26,7 +27,7 @@ from syncer import PARSER_VERSION, runs, store
 from syncer.config import Settings
 from syncer.errors import FatalError, RetryableError, SourceError
 from syncer.formats import ContextDoc, ParseOptions, parse_file
-from syncer.model import FileContribution, TreeEntry
+from syncer.model import FileContribution, Tree, TreeEntry
 from syncer.planner import Plan, plan_changes
 from syncer.sources.base import FetchedFile, Source
 from syncer.writer import Writer
@@ -138,12 +139,11 @@ class SyncEngine:
         if self.on_progress is not None and self.progress is not None:
             self.on_progress(self.progress)
 
-    async def plan(self, *, force: bool = False) -> Plan:
+    async def plan(self, *, force: bool = False) -> tuple[Tree, Plan]:
         head = await self.source.resolve_head(self.settings.branch)
         tree = await self.source.list_tree(head)
         known = await self.writer.read(store.load_file_states, self.oid)
-        self._tree_shas = {e.path: e for e in tree.entries}
-        return plan_changes(
+        return tree, plan_changes(
             tree,
             known,
             include=self.settings.include,
@@ -152,11 +152,12 @@ class SyncEngine:
             force=force,
         )
 
-    async def _contexts(self, commit: str) -> tuple[ContextDoc, ...]:
+    async def _contexts(self, tree: Tree) -> tuple[ContextDoc, ...]:
         docs = list(self._file_contexts)
         wanted = []
+        in_tree = tree.by_path()
         for ctx in self.settings.jsonld_contexts:
-            entry = self._tree_shas.get(ctx.path) if ctx.kind == "repo" else None
+            entry = in_tree.get(ctx.path) if ctx.kind == "repo" else None
             if entry is None:
                 continue  # not in this commit: blocks using it get an "unmapped" warning
             cached = await self.writer.read(runs.context_cached, entry.blob_sha)
@@ -166,7 +167,7 @@ class SyncEngine:
                 wanted.append((ctx, entry))
         if wanted:
             entries = [entry for _, entry in wanted]
-            fetched = {f.entry.path: f.data async for f in self.source.fetch(commit, entries)}
+            fetched = {f.entry.path: f.data async for f in self.source.fetch(tree.commit, entries)}
             for ctx, entry in wanted:
                 data = fetched[entry.path]
                 await self.writer.run(runs.cache_context, entry.blob_sha, data)
@@ -190,13 +191,13 @@ class SyncEngine:
         try:
             self.progress.phase = "planning"
             self._report()
-            plan = await self.plan(force=force)
+            tree, plan = await self.plan(force=force)
             self.progress.commit = plan.commit
             self.progress.planned = len(plan.upserts) + len(plan.deletes)
             await self.writer.run(runs.record_plan, self.oid, run_id, plan)
             options = ParseOptions(
                 prefixes=self.settings.prefixes,
-                contexts=await self._contexts(plan.commit) if plan.upserts else (),
+                contexts=await self._contexts(tree) if plan.upserts else (),
                 max_file_bytes=self.settings.max_file_bytes,
             )
             self.progress.phase = "syncing"
@@ -258,16 +259,16 @@ class SyncEngine:
             failures=tuple(sorted(failures)),
         )
 
-    def _delete(self, conn: object, path: str, now: str) -> None:
-        store.delete_file(conn, self.oid, path, now)  # type: ignore[arg-type]
-        runs.finish_task(conn, self.oid, path)  # type: ignore[arg-type]
+    def _delete(self, conn: sqlite3.Connection, path: str, now: str) -> None:
+        store.delete_file(conn, self.oid, path, now)
+        runs.finish_task(conn, self.oid, path)
 
     def _write(
-        self, conn: object, entry: TreeEntry, contribution: FileContribution, now: str
+        self, conn: sqlite3.Connection, entry: TreeEntry, contribution: FileContribution, now: str
     ) -> None:
         record = store.FileRecord(entry.path, entry.blob_sha, entry.size, PARSER_VERSION)
-        store.write_file(conn, self.oid, record, contribution, now)  # type: ignore[arg-type]
-        runs.finish_task(conn, self.oid, entry.path)  # type: ignore[arg-type]
+        store.write_file(conn, self.oid, record, contribution, now)
+        runs.finish_task(conn, self.oid, entry.path)
 
     async def _process(
         self, plan: Plan, options: ParseOptions, failures: list[tuple[str, str]]

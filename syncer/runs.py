@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from syncer.model import TreeEntry
 from syncer.planner import Plan
 
 
@@ -79,25 +78,6 @@ def record_plan(conn: sqlite3.Connection, oid: str, run_id: int, plan: Plan) -> 
 
 def finish_task(conn: sqlite3.Connection, oid: str, path: str) -> None:
     conn.execute("DELETE FROM sync_tasks WHERE ontology_id = ? AND path = ?", (oid, path))
-
-
-def note_task_error(conn: sqlite3.Connection, oid: str, path: str, error: str) -> None:
-    conn.execute(
-        "UPDATE sync_tasks SET attempts = attempts + 1, last_error = ?"
-        " WHERE ontology_id = ? AND path = ?",
-        (error[:1000], oid, path),
-    )
-
-
-def pending_tasks(conn: sqlite3.Connection, oid: str) -> list[TreeEntry]:
-    return [
-        TreeEntry(path=r[0], blob_sha=r[1], size=r[2])
-        for r in conn.execute(
-            "SELECT path, blob_sha, size FROM sync_tasks WHERE ontology_id = ?"
-            " AND action = 'upsert' ORDER BY path",
-            (oid,),
-        )
-    ]
 
 
 def count_tasks(conn: sqlite3.Connection, oid: str) -> int:

@@ -26,6 +26,7 @@ from syncer.testing.gitrepo import GitRepo
 from syncer.testing.snapshot import diff, snapshot
 from syncer.webhook import sign
 from tests.conftest import fresh_db, run_sync, settings_for
+from tests.test_app import wait_idle
 
 FILES = 1200
 SECRET = "crash-test-secret"
@@ -145,21 +146,9 @@ def wait_midway(db: Path, proc: subprocess.Popen[bytes], run_kind: str) -> None:
     raise AssertionError(f"no {run_kind} run was seen mid-way")
 
 
-def wait_idle(url: str, head: str, token: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 180
-    while True:
-        data: dict[str, Any] = httpx.get(
-            f"{url}/status.json", headers={"Authorization": f"Bearer {token}"}
-        ).json()
-        if (
-            data["synced_commit"] == head
-            and data["current_run"] is None
-            and data["queue_depth"] == 0
-            and data["pending_tasks"] == 0
-        ):
-            return data
-        assert time.monotonic() < deadline, f"not idle: {data}"
-        time.sleep(0.1)
+def idle(url: str, head: str, token: str) -> dict[str, Any]:
+    with httpx.Client(base_url=url) as client:
+        return wait_idle(client, head, {"Authorization": f"Bearer {token}"}, timeout=180)
 
 
 def assert_converged(repo: GitRepo, db: Path, tmp_path: Path) -> None:
@@ -187,7 +176,7 @@ def test_kill_9_during_push_sync_and_during_reconciliation(
     server.kill9()
 
     server = Served(git_repo, db_path, tmp_path)  # resumes the cut-off request on start
-    wait_idle(server.url, head, token)
+    idle(server.url, head, token)
     assert_converged(git_repo, db_path, tmp_path)
 
     head = git_repo.commit_files(corpus(1))  # every file changes; the delivery is lost
@@ -201,7 +190,7 @@ def test_kill_9_during_push_sync_and_during_reconciliation(
     server.kill9()
 
     server = Served(git_repo, db_path, tmp_path)
-    data = wait_idle(server.url, head, token)
+    data = idle(server.url, head, token)
     kinds = [(r["kind"], r["status"]) for r in data["runs"]]
     assert ("resync", "interrupted") in kinds
     assert_converged(git_repo, db_path, tmp_path)
@@ -231,6 +220,6 @@ def test_sigterm_mid_run_drains_and_keeps_the_work_queued(
     assert 0 < tasks < FILES
 
     server = Served(git_repo, db_path, tmp_path)
-    wait_idle(server.url, head, token)
+    idle(server.url, head, token)
     server.terminate()
     assert_converged(git_repo, db_path, tmp_path)

@@ -26,6 +26,7 @@ from rdflib import Graph
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextDoc, ContextResolver, UnresolvableContext
+from syncer.formats.curies import W3C_PREFIXES
 from syncer.formats.jsonld_context import ActiveContext, Unsupported, compile_context, is_absolute
 from syncer.formats.jsonld_fast import expand, facts_from_triples
 from syncer.formats.pages import iri_escape
@@ -35,10 +36,7 @@ from syncer.model import Axiom, PropertyDecl, SubclassEdge
 
 RELATION_NAMESPACE = "urn:syncer:relation:"
 BUILTIN_CLASS_CONTEXT: dict[str, Any] = {
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    **{prefix: W3C_PREFIXES[prefix] for prefix in ("owl", "rdfs", "skos", "xsd")},
     "Class": "owl:Class",
     "label": "rdfs:label",
     "definition": "skos:definition",
