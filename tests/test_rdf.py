@@ -133,6 +133,16 @@ def test_bad_input_is_a_clear_outcome_not_an_exception(
     assert c.classes == c.edges == c.axioms == ()
 
 
+def test_turtle_syntax_errors_name_the_line_and_show_text_not_bytes() -> None:
+    data = '@prefix ex: <http://e/> .\nex:a ex:b "café" junk .\n'.encode()
+    c = parse_file("bad.ttl", data, OPTIONS)
+    assert c.status == "failed"
+    assert c.error == (
+        "turtle: line 2: expected '.' or '}' or ']' at end of statement,"
+        " at ^ in: 'ex:a ex:b \"café\"^ junk .'"
+    )
+
+
 def test_files_over_the_size_limit_are_skipped_unparsed() -> None:
     c = parse_file("big.ttl", TURTLE, ParseOptions(max_file_bytes=10))
     assert (c.status, c.error) == (

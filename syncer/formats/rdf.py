@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from rdflib import Dataset, Graph
+from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
@@ -117,14 +118,30 @@ def graph_from_bytes(data: bytes, rdf_format: str, resolver: ContextResolver) ->
     except RecursionError as exc:
         raise ParseError(f"{rdf_format}: input nests too deeply") from exc
     except Exception as exc:  # rdflib raises many unrelated types for bad input
-        message = " ".join(str(exc).split())[:500] or type(exc).__name__
-        raise ParseError(f"{rdf_format}: {message}") from exc
+        raise ParseError(f"{rdf_format}: {describe_rdflib_error(exc)}") from exc
     if isinstance(graph, Dataset):
         merged = Graph()
         for s, p, o, _ in graph.quads((None, None, None, None)):
             merged.add((s, p, o))
         return merged
     return graph
+
+
+def describe_rdflib_error(exc: Exception) -> str:
+    """One line a person can act on: rdflib's Turtle/N3 errors print Python bytes reprs."""
+    if isinstance(exc, BadSyntax):
+        # BadSyntax keeps the document as UTF-8 bytes and the offset of the failure in them
+        # (rdflib.plugins.parsers.notation3); show the line's text up to the failure.
+        text: bytes = exc._str
+        at = max(0, min(exc._i, len(text)))
+        start = text.rfind(b"\n", 0, at) + 1
+        end = text.find(b"\n", at)
+        end = len(text) if end < 0 else end
+        before = text[max(start, at - 60) : at].decode("utf-8", "replace")
+        after = text[at : min(end, at + 40)].decode("utf-8", "replace")
+        return f"line {exc.lines + 1}: {exc._why}, at ^ in: {(before + '^' + after).strip()!r}"
+    message = " ".join(str(exc).split())[:500]
+    return message or type(exc).__name__
 
 
 def parse_rdf(data: bytes, extension: str, resolver: ContextResolver) -> FileContribution:
