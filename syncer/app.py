@@ -5,8 +5,9 @@ scheduler. Route handlers do I/O only; decisions come from ``webhook.py`` and ``
 from __future__ import annotations
 
 import logging
+import random
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -220,8 +221,16 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
-def create_app(settings: Settings, *, source: Source | None = None) -> Starlette:
-    """The app; ``source`` replaces the one the settings name (tests slow it down)."""
+def create_app(
+    settings: Settings,
+    *,
+    source: Source | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    clock: Callable[[], float] | None = None,
+    rng: random.Random | None = None,
+) -> Starlette:
+    """The app; ``source`` replaces the one the settings name (tests slow it down or make it
+    fail), ``sleep``/``clock``/``rng`` the coordinator's waits before retrying (tests)."""
     if settings.webhook_secret is None:
         raise ConfigError("SYNCER_WEBHOOK_SECRET is not set: refusing to serve unsigned webhooks")
 
@@ -230,7 +239,7 @@ def create_app(settings: Settings, *, source: Source | None = None) -> Starlette
         ensure_schema(settings.db_path)
         writer = Writer(settings.db_path)
         repo = source if source is not None else build_source(settings)
-        service = Service(settings, repo, writer)
+        service = Service(settings, repo, writer, sleep=sleep, clock=clock, rng=rng)
         app.state.service = service
         await service.start()
         scheduler = reconcile.start_scheduler(service)

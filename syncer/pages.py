@@ -76,6 +76,10 @@ async def collect(service: Service) -> dict[str, Any]:
         if until is not None and until > time.time()
         else None
     )
+    retry = service.next_retry_at  # an interrupted run waiting to be retried
+    data["next_retry_at"] = (
+        None if retry is None else datetime.fromtimestamp(retry, UTC).isoformat(timespec="seconds")
+    )
     data["source_requests"] = stats.requests
     data["throughput"] = [[round(t, 1), n] for t, n in service.counters.throughput]
     return data
@@ -174,6 +178,7 @@ def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
     )
     counts = ", ".join(f"{_e(v)} {_e(k)}" for k, v in data["counts"].items())
     limited = data.get("rate_limited_until")
+    retry = data.get("next_retry_at")
     values = {
         "synced_commit": _e(data.get("synced_commit") or "never synced"),
         "branch_head": _e(data.get("branch_head") or "resolved at the next run"),
@@ -183,6 +188,7 @@ def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
         "busy_workers": f"{_e(data['busy_workers'])}/{_e(data['workers'])}",
         "counts": counts,
         "rate_limit": f"rate limited until {_e(limited)}" if limited else "not rate limited",
+        "next_retry": f" &middot; next retry at {_e(retry)}" if retry else "",
         "failed": _rows(data["failed_files"], ("path", "error")),
         "deliveries": _rows(
             data["deliveries"], ("id", "received_at", "event", "outcome", "reason")

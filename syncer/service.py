@@ -13,9 +13,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from syncer import queue
@@ -26,6 +28,12 @@ from syncer.sources.base import Source
 from syncer.writer import Writer
 
 log = logging.getLogger("syncer.service")
+# An interrupted run (GitHub down, network) is retried after 5 s, doubling while runs keep
+# being interrupted, up to 5 minutes, plus up to half again as jitter so that restarts do not
+# retry in step. A rate-limit reset the source knows of wins: GitHub asks for no request
+# before it (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).
+RETRY_BASE, RETRY_CAP = 5.0, 300.0
+RATE_LIMIT_CAP = 3600.0
 
 
 @dataclass
@@ -38,7 +46,16 @@ class Counters:
 
 
 class Service:
-    def __init__(self, settings: Settings, source: Source, writer: Writer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        source: Source,
+        writer: Writer,
+        *,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.settings = settings
         self.source = source
         self.writer = writer
@@ -49,6 +66,11 @@ class Service:
         self._task: asyncio.Task[None] | None = None
         self._current: queue.SyncRequest | None = None
         self.idle = asyncio.Event()
+        self._sleep = sleep or asyncio.sleep  # injected by tests, with the clock
+        self._clock = clock or time.time
+        self._rng = rng or random.Random()
+        self.interruptions = 0  # interrupted runs in a row
+        self.next_retry_at: float | None = None  # epoch seconds, while waiting to retry
 
     @property
     def oid(self) -> str:
@@ -101,7 +123,7 @@ class Service:
             except Exception:
                 # Never let the coordinator die: the request is durable; try again soon.
                 log.exception("coordinator error; retrying in 5 s")
-                await asyncio.sleep(5.0)
+                await self._sleep(RETRY_BASE)
                 self._wake.set()
                 continue
             self.idle.set()
@@ -147,14 +169,24 @@ class Service:
         if status == "interrupted":
             # A retryable fault (rate limit, network): keep the work queued for later.
             await self.writer.run(queue.requeue, request, "interrupted", utc_now())
-            await asyncio.sleep(self._retry_delay())
+            self.interruptions += 1
+            delay = self._retry_delay()
+            log.info("retrying in %.1f s", delay, extra={"run": request.run_id})
+            self.next_retry_at = self._clock() + delay
+            try:
+                await self._sleep(delay)
+            finally:
+                self.next_retry_at = None
         else:
+            self.interruptions = 0
             await self.writer.run(queue.finish_request, request.id, status, utc_now())
         if request.kind in ("reconcile", "resync"):
             await self.writer.run(queue.release_lease, "reconcile", self.owner)
 
     def _retry_delay(self) -> float:
+        """Seconds before retrying after the ``interruptions``-th interrupted run in a row."""
         until = self.source.stats.rate_limited_until
         if until is not None:
-            return max(1.0, min(3600.0, until - time.time()))
-        return 5.0
+            return max(1.0, min(RATE_LIMIT_CAP, until - self._clock()))
+        step = RETRY_BASE * 2.0 ** min(max(self.interruptions - 1, 0), 16)
+        return min(RETRY_CAP, step * (1.0 + self._rng.random() / 2))

@@ -538,16 +538,77 @@ def test_permanent_answers_are_source_errors_without_the_token(
     assert TOKEN not in str(caught.value) + repr(caught.value) + str(source.stats.last_error)
 
 
-def test_a_renamed_repository_is_reported_not_followed(
+def test_a_renamed_repository_is_followed_and_remembered(
     source: GitHubSource, httpx_mock: HTTPXMock
 ) -> None:
-    moved = f"{API}/repositories/42/commits/main"
+    # "301 ... you should update your code to use this URL for future requests"
+    # (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api)
+    moved = f"{API}/repositories/42"
     httpx_mock.add_response(
-        url=f"{BASE}/commits/main", status_code=301, headers={"Location": moved}
+        url=f"{BASE}/commits/main", status_code=301, headers={"Location": f"{moved}/commits/main"}
+    )
+    httpx_mock.add_response(url=f"{moved}/commits/main", text=HEAD)
+    httpx_mock.add_response(url=f"{moved}/git/trees/{HEAD}?recursive=1", json=tree_json([]))
+
+    assert run(source.list_tree(run(source.resolve_head("main")))).entries == ()
+    urls = [str(r.url) for r in httpx_mock.get_requests()]
+    assert urls == [
+        f"{BASE}/commits/main",
+        f"{moved}/commits/main",
+        f"{moved}/git/trees/{HEAD}?recursive=1",
+    ]
+    assert source.stats.by_kind == {"head": 2, "tree": 1}
+
+
+def test_a_temporary_redirect_is_followed_not_remembered(
+    source: GitHubSource, httpx_mock: HTTPXMock
+) -> None:
+    # "302 or 307 ... you should not update your code to use this URL for future requests"
+    elsewhere = f"{API}/repositories/42/commits/main"
+    for _ in range(2):
+        httpx_mock.add_response(
+            url=f"{BASE}/commits/main", status_code=307, headers={"Location": elsewhere}
+        )
+        httpx_mock.add_response(url=elsewhere, text=HEAD)
+
+    assert [run(source.resolve_head("main")) for _ in range(2)] == [HEAD, HEAD]
+    assert [str(r.url) for r in httpx_mock.get_requests()] == [
+        BASE + "/commits/main",
+        elsewhere,
+    ] * 2
+
+
+def test_a_redirect_to_another_origin_does_not_carry_the_token_nor_move_the_base(
+    source: GitHubSource, httpx_mock: HTTPXMock
+) -> None:
+    other = "https://mirror.test/repos/octo/onto"
+    httpx_mock.add_response(
+        url=f"{BASE}/commits/main", status_code=301, headers={"Location": f"{other}/commits/main"}
+    )
+    httpx_mock.add_response(url=f"{other}/commits/main", text=HEAD)
+    httpx_mock.add_response(url=f"{BASE}/git/trees/{HEAD}?recursive=1", json=tree_json([]))
+
+    run(source.list_tree(run(source.resolve_head("main"))))
+    first, followed, tree = httpx_mock.get_requests()
+    assert first.headers["authorization"] == f"Bearer {TOKEN}"
+    assert "authorization" not in followed.headers
+    assert str(tree.url).startswith(BASE)
+
+
+def test_a_redirect_loop_is_a_source_error(
+    source: GitHubSource, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        url=f"{BASE}/commits/main",
+        status_code=302,
+        headers={"Location": f"{BASE}/commits/main"},
+        is_reusable=True,
     )
 
-    with pytest.raises(SourceError, match=f"redirected /repos/octo/onto/commits/main to {moved}"):
+    with pytest.raises(SourceError, match="redirected /repos/octo/onto/commits/main to"):
         run(source.resolve_head("main"))
+    assert len(httpx_mock.get_requests()) == 6  # the first and 5 redirects, no retries
+    assert fake_time.sleeps == []
 
 
 def test_the_token_is_in_no_repr_or_description(source: GitHubSource) -> None:

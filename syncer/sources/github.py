@@ -22,8 +22,14 @@ fetched as blobs, one request each, on top.
 Limits, per https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
 ("Exceeding the rate limit"): ``retry-after`` wins; else ``x-ratelimit-remaining: 0``
 means waiting until ``x-ratelimit-reset``; else a secondary limit: at least a minute,
-doubling while it persists. 5xx and transport errors back off exponentially with
-jitter. The token only ever travels in a header and is scrubbed from every message.
+doubling while it persists. A wait longer than ``max_wait`` (or a limit still there after
+the last attempt) ends the call with :class:`RateLimitedError` and keeps
+``stats.rate_limited_until``, so the caller (the service) waits for the reset too and the
+status page says until when. 5xx and transport errors back off exponentially with
+jitter. Redirects are followed, as the best practices ask ("Follow redirects"): a 301 or
+308 on the API's own origin also moves every later request to the new address (a renamed
+repository), a 302/307 does not; httpx drops the token when a redirect leaves the origin.
+The token only ever travels in a header and is scrubbed from every message.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ RAW = "application/vnd.github.raw+json"
 SHA = "application/vnd.github.sha"
 SECONDARY_WAIT = 60.0  # "wait for at least one minute before retrying"
 BACKOFF_BASE, BACKOFF_CAP = 1.0, 60.0
+MAX_REDIRECTS = 5
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # the archive spills to a temporary file beyond this
 CHUNK = 64 * 1024
 
@@ -80,6 +87,7 @@ class GitHubSource:
         tarball_min_files: int = 16,
         tarball_bytes_per_request: int = 1024 * 1024,
         max_wait: float = 3900.0,
+        timeout: float = 30.0,
     ) -> None:
         owner, sep, name = repo.partition("/")
         if not sep or not owner or not name or "/" in name:
@@ -91,7 +99,9 @@ class GitHubSource:
         self._base = f"{self.api_url}/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
         self._token = token
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        )
         self._sleep, self._clock = sleep, clock
         self._rng = rng or random.Random()
         self.max_attempts = max_attempts
@@ -130,12 +140,44 @@ class GitHubSource:
             text = text.replace(self._token.reveal(), "**********")
         return text
 
+    async def _send(self, kind: str, request: httpx.Request, follow: bool) -> httpx.Response:
+        """The (streamed) answer to ``request``, after at most MAX_REDIRECTS redirects when
+        ``follow``; a further redirect is handed to ``consume`` (``_read`` reports it)."""
+        for _ in range(MAX_REDIRECTS):
+            response = await self._client.send(request, stream=True, follow_redirects=False)
+            following = response.next_request if follow else None
+            if following is None:
+                return response
+            await response.aclose()
+            if response.status_code in (301, 308):
+                self._moved(request.url, following.url)
+            request = following
+            self.stats.count(kind)
+        return await self._client.send(request, stream=True, follow_redirects=False)
+
+    def _moved(self, old: httpx.URL, new: httpx.URL) -> None:
+        """A permanent redirect of one of our URLs: use the new base from now on ("you
+        should update your code to use this URL for future requests"), but only on the
+        API's own origin, since later requests carry the token."""
+        old_url, new_url, api = str(old), str(new), httpx.URL(self.api_url)
+        if not old_url.startswith(self._base) or (new.scheme, new.host, new.port) != (
+            api.scheme,
+            api.host,
+            api.port,
+        ):
+            return
+        rest = old_url[len(self._base) :]
+        if new_url.endswith(rest) and len(new_url) > len(rest):
+            self._base = new_url[: len(new_url) - len(rest)]
+
     async def _call(
         self,
         kind: str,
         request: httpx.Request,
         consume: Callable[[httpx.Response], Awaitable[T]],
         what: str,
+        *,
+        follow: bool = True,
     ) -> T:
         """Send ``request`` until it succeeds, honouring GitHub's limits; ``consume`` reads
         the answer inside the attempt, so a connection lost mid-body is retried too."""
@@ -145,11 +187,12 @@ class GitHubSource:
                 if self._reset_at is not None and self._reset_at > self._clock():
                     await self._wait_limit(self._reset_at - self._clock())
                 self._reset_at = None
+                self.stats.rate_limited_until = None
                 self.stats.count(kind)
                 rate_wait: float | None = None
                 cause: Exception | None = None
                 try:
-                    response = await self._client.send(request, stream=True, follow_redirects=False)
+                    response = await self._send(kind, request, follow)
                     try:
                         if response.status_code < 400:
                             self._note_limits(response)
@@ -166,10 +209,12 @@ class GitHubSource:
                         secondary += 1
                 self.stats.last_error = f"{what}: {problem}"
                 if rate_wait is not None and rate_wait > self.max_wait:
+                    self._hand_back(rate_wait)
                     raise RateLimitedError(self.stats.last_error, wait_seconds=rate_wait)
                 if attempt == self.max_attempts:
                     message = f"{what}: gave up after {attempt} attempts ({problem})"
                     if rate_wait is not None:
+                        self._hand_back(rate_wait)
                         raise RateLimitedError(message, wait_seconds=rate_wait) from cause
                     raise RetryableError(message) from cause
                 self.stats.retries += 1
@@ -179,6 +224,11 @@ class GitHubSource:
                     backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
                     await self._sleep(backoff * (0.5 + self._rng.random() / 2))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _hand_back(self, seconds: float) -> None:
+        """A wait left to the caller: no request leaves before it is over (the next call
+        waits the rest), and ``stats.rate_limited_until`` says when that is meanwhile."""
+        self._reset_at = self.stats.rate_limited_until = self._clock() + seconds
 
     async def _wait_limit(self, seconds: float) -> None:
         self.stats.rate_limited_until = self._clock() + seconds
@@ -326,11 +376,16 @@ class GitHubSource:
                 return None
 
             request = self._request(f"/tarball/{quote(commit, safe='')}")
-            redirect = await self._call("tarball", request, save, what)
-            if redirect is not None:
+            redirect = await self._call("tarball", request, save, what, follow=False)
+            for _ in range(MAX_REDIRECTS):
+                if redirect is None:
+                    break
                 # httpx built this request: it drops Authorization when codeload is another
                 # origin (the link is signed), and keeps it for GHES's same-host /_codeload.
-                await self._call("codeload", redirect, save, what)
+                # A moved repository answers a redirect to its new tarball URL first.
+                redirect = await self._call("codeload", redirect, save, what, follow=False)
+            if redirect is not None:
+                raise SourceError(f"{what}: more than {MAX_REDIRECTS} redirects")
             spool.seek(0)
             members = _members(spool, {e.path: e for e in entries}, what)
             try:
@@ -349,7 +404,7 @@ class GitHubSource:
 
 async def _read(response: httpx.Response) -> bytes:
     if 300 <= response.status_code < 400:
-        # A 301: the repository was renamed or moved; say so rather than follow silently.
+        # Past MAX_REDIRECTS (a loop), or a 3xx without a Location: say where it pointed.
         where = response.headers.get("location", "elsewhere")
         raise SourceError(f"GitHub redirected {response.request.url.path} to {where}")
     return await response.aread()

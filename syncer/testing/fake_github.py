@@ -16,6 +16,7 @@ import fnmatch
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ class Fault:
     ``action`` is "respond" (answer ``status``/``headers``/``body``), "drop" (start an
     answer, then close the connection) or "delay" (wait ``delay`` seconds, or until the
     client hangs up, then answer normally: for client timeouts). The first matching fault
-    fires, ``times`` times, then is forgotten.
+    fires, ``times`` times, then is forgotten. ``location`` makes a "respond" fault a
+    redirect: it maps the request's path and query (``/repos/o/r/x?y=1``) to the
+    ``Location`` answered (a moved repository, a temporary redirect).
     """
 
     path: str
@@ -48,6 +51,7 @@ class Fault:
     action: str = "respond"
     delay: float = 0.0
     times: int = 1
+    location: Callable[[str], str] | None = None
 
 
 @dataclass
@@ -121,7 +125,8 @@ class FakeGitHub:
                 if await _client_left(receive, fault.delay):
                     return  # it timed out and hung up: nobody to answer
             else:
-                await _fault_response(fault)(scope, receive, send)
+                target = path + (f"?{request.url.query}" if request.url.query else "")
+                await _fault_response(fault, target)(scope, receive, send)
                 return
         if state.token is not None and not path.startswith("/_codeload/"):
             given = request.headers.get("authorization", "")
@@ -151,13 +156,16 @@ async def _client_left(receive: Receive, seconds: float) -> bool:
     return True
 
 
-def _fault_response(fault: Fault) -> Response:
+def _fault_response(fault: Fault, target: str) -> Response:
     body = fault.body
     if body is None:
         body = {"message": f"fake fault {fault.status}"}
+    headers = dict(fault.headers)
+    if fault.location is not None:
+        headers["Location"] = fault.location(target)
     if isinstance(body, dict):
-        return JSONResponse(body, status_code=fault.status, headers=fault.headers)
-    return Response(body, status_code=fault.status, headers=fault.headers)
+        return JSONResponse(body, status_code=fault.status, headers=headers)
+    return Response(body, status_code=fault.status, headers=headers)
 
 
 def _not_found(message: str = "Not Found") -> JSONResponse:
