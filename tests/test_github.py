@@ -429,6 +429,22 @@ def test_a_success_that_spends_the_last_request_waits_before_the_next(
     assert source.stats.requests == 2  # no request was spent on a certain 403
 
 
+def test_a_spent_limit_beyond_max_wait_is_handed_back_without_a_request(
+    fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    source = make_source(fake_time, max_wait=600.0)
+    limits = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(T0) + 1800)}
+    httpx_mock.add_response(url=f"{BASE}/commits/main", text=HEAD, headers=limits)
+
+    run(source.resolve_head("main"))
+    for _ in range(2):  # the caller retries early: still no request before the reset
+        with pytest.raises(RateLimitedError) as caught:
+            run(source.list_tree(HEAD))
+        assert caught.value.wait_seconds == 1800.0
+        assert source.stats.rate_limited_until == T0 + 1800
+    assert (source.stats.requests, fake_time.sleeps) == (1, [])
+
+
 def test_server_errors_and_transport_errors_back_off_with_jitter(
     source: GitHubSource, fake_time: FakeTime, httpx_mock: HTTPXMock
 ) -> None:

@@ -185,7 +185,12 @@ class GitHubSource:
             secondary = 0
             for attempt in range(1, self.max_attempts + 1):
                 if self._reset_at is not None and self._reset_at > self._clock():
-                    await self._wait_limit(self._reset_at - self._clock())
+                    wait = self._reset_at - self._clock()
+                    if wait > self.max_wait:  # still spent: hand the wait back, ask nothing
+                        self.stats.rate_limited_until = self._reset_at
+                        message = f"{what}: rate limit spent until {self._reset_at:.0f}"
+                        raise RateLimitedError(message, wait_seconds=wait)
+                    await self._wait_limit(wait)
                 self._reset_at = None
                 self.stats.rate_limited_until = None
                 self.stats.count(kind)
