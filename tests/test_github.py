@@ -438,7 +438,7 @@ def test_a_spent_limit_beyond_max_wait_is_handed_back_without_a_request(
 
     run(source.resolve_head("main"))
     for _ in range(2):  # the caller retries early: still no request before the reset
-        with pytest.raises(RateLimitedError) as caught:
+        with pytest.raises(RateLimitedError, match="spent until 2023-11-14 22:43:20 UTC") as caught:
             run(source.list_tree(HEAD))
         assert caught.value.wait_seconds == 1800.0
         assert source.stats.rate_limited_until == T0 + 1800

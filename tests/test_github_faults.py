@@ -390,10 +390,12 @@ def test_a_moved_repository_is_followed(
         assert first == ["head", "head", "tree", "tarball", "codeload"]
         assert second == SECOND
         assert moved == [True] + [False] * 11
+        assert h.runs() == [("done", 5), ("done", 7)]
     else:  # each API request is redirected; the 302 to codeload follows the 307
         assert first == ["head", "head", "tree", "tree", "tarball", "tarball", "codeload"]
         assert second == [k for k in SECOND for _ in range(2)]
         assert moved == [True, False] * 3 + [False] + [True, False] * 7
+        assert h.runs() == [("done", 7), ("done", 14)]
     assert h.source_sleep.sleeps == []
     # Codeload is another origin: the signed link is used without the token.
     codeload = [r for r in h.state.requests if kind_of(r.path) == "codeload"]

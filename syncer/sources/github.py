@@ -43,6 +43,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
@@ -188,7 +189,8 @@ class GitHubSource:
                     wait = self._reset_at - self._clock()
                     if wait > self.max_wait:  # still spent: hand the wait back, ask nothing
                         self.stats.rate_limited_until = self._reset_at
-                        message = f"{what}: rate limit spent until {self._reset_at:.0f}"
+                        reset = datetime.fromtimestamp(self._reset_at, UTC)
+                        message = f"{what}: rate limit spent until {reset:%Y-%m-%d %H:%M:%S} UTC"
                         raise RateLimitedError(message, wait_seconds=wait)
                     await self._wait_limit(wait)
                 self._reset_at = None
