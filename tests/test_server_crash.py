@@ -7,18 +7,23 @@ guessed with a sleep.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from syncer.auth import issue_admin_token
 from syncer.config import Secret, Settings
@@ -26,6 +31,7 @@ from syncer.testing.gitrepo import GitRepo
 from syncer.testing.snapshot import diff, snapshot
 from syncer.webhook import sign
 from tests.conftest import fresh_db, run_sync, settings_for
+from tests.crash_report import Kill, Recorder, recorder_fixture
 from tests.test_app import wait_idle
 
 FILES = 1200
@@ -52,7 +58,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+LOGS = itertools.count()
+
+
 class Served:
+    """``python -m syncer serve`` on a free port; its stderr goes to ``serve-N.log`` in cwd."""
+
     def __init__(self, repo: GitRepo, db: Path, cwd: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,13 +77,15 @@ class Served:
             SYNCER_WORKERS="2",
             SYNCER_LOG_LEVEL="WARNING",
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "syncer", "serve", "--port", str(self.port)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        self.log = cwd / f"serve-{next(LOGS)}.log"
+        with self.log.open("wb") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "syncer", "serve", "--port", str(self.port)],
+                env=env,
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -81,8 +94,8 @@ class Served:
             except httpx.TransportError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise AssertionError(f"server did not start: {err}")
+                self.proc.kill()
+                raise AssertionError(f"server did not start: {self.log.read_text()}")
             time.sleep(0.05)
 
     def kill9(self) -> None:
@@ -93,7 +106,7 @@ class Served:
         """SIGTERM drains: uvicorn runs the lifespan shutdown, then re-raises the signal."""
         self.proc.send_signal(signal.SIGTERM)
         assert self.proc.wait(60) in (0, -signal.SIGTERM)
-        err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+        err = self.log.read_text()
         assert "Traceback" not in err, err
 
 
@@ -164,36 +177,193 @@ def assert_converged(repo: GitRepo, db: Path, tmp_path: Path) -> None:
     assert problems == [], "\n".join(problems)
 
 
-def test_kill_9_during_push_sync_and_during_reconciliation(
-    git_repo: GitRepo, db_path: Path, tmp_path: Path
-) -> None:
-    head = git_repo.commit_files(corpus(0))
-    token = issue_admin_token(settings(git_repo, db_path), 3600)
+SEEDS = (0, 1)
+SMALL = 360  # files of the seeded kill test's corpus
 
-    server = Served(git_repo, db_path, tmp_path)
-    push(server.url, head, "k-1")
-    wait_midway(db_path, server.proc, "push")
-    server.kill9()
 
-    server = Served(git_repo, db_path, tmp_path)  # resumes the cut-off request on start
-    idle(server.url, head, token)
-    assert_converged(git_repo, db_path, tmp_path)
+@pytest.fixture(scope="module")
+def crashes(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    yield from recorder_fixture(request, "tests/test_server_crash.py")
 
-    head = git_repo.commit_files(corpus(1))  # every file changes; the delivery is lost
-    answer = httpx.post(
-        f"{server.url}/admin/resync",
-        json={"force": True},
-        headers={"Authorization": f"Bearer {token}"},
+
+def small_file(i: int, version: int) -> str:
+    return (
+        "@prefix ex: <https://example.org/s/> .\n"
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f'ex:S{i} a owl:Class ; rdfs:label "S{i} v{version}" ;\n'
+        f"    rdfs:subClassOf ex:S{(i * 5 + version) % SMALL} .\n"
     )
-    assert answer.status_code == 202
-    wait_midway(db_path, server.proc, "resync")
-    server.kill9()
 
+
+def last_run_id(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT coalesce(max(id), 0) FROM sync_runs").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def marker(db: Path) -> str:
+    """The newest ``last_synced``: files written from now on are later."""
+    conn = sqlite3.connect(db)
+    try:
+        return str(
+            conn.execute("SELECT coalesce(max(last_synced), '') FROM source_files").fetchone()[0]
+        )
+    finally:
+        conn.close()
+
+
+def kill_at(server: Served, db: Path, after_id: int, kind: str, point: int) -> int | None:
+    """SIGKILL the server once the first ``kind`` run after ``after_id`` has committed
+    ``point`` files; the run id, or None when the run finished before the poller saw it."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.proc.poll() is None
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            run = conn.execute(
+                "SELECT id, status, planned FROM sync_runs WHERE id > ? AND kind = ?"
+                " ORDER BY id LIMIT 1",
+                (after_id, kind),
+            ).fetchone()
+            tasks = conn.execute("SELECT count(*) FROM sync_tasks").fetchone()[0]
+        except sqlite3.OperationalError:
+            run = None
+        finally:
+            conn.close()
+        if run is not None and run[1] == "running" and run[2] and run[2] - tasks >= point:
+            server.kill9()
+            return int(run[0])
+        if run is not None and run[1] in ("done", "failed"):
+            return None
+        time.sleep(0.005)
+    raise AssertionError(f"no {kind} run reached {point} files within 120 s")
+
+
+def assert_nothing_lost(
+    repo: GitRepo, db: Path, since: str, upserts: set[str], deletes: set[str]
+) -> tuple[int, int]:
+    """Each file of the cut-off run is written whole or still queued, never both or neither;
+    (files done, files left)."""
+    head = {}
+    for line in repo.git("ls-tree", "-r", "HEAD").splitlines():
+        meta, path = line.split("\t", 1)
+        head[path] = meta.split()[2]
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        rows = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute("SELECT path, blob_sha, last_synced FROM source_files")
+        }
+        tasks = dict(conn.execute("SELECT path, action FROM sync_tasks").fetchall())
+    finally:
+        conn.close()
+    assert set(tasks) <= upserts | deletes
+    done = 0
+    for path in upserts:
+        written = path in rows and rows[path][0] == head[path] and rows[path][1] > since
+        assert written != (tasks.get(path) == "upsert"), path
+        done += written
+    for path in deletes:
+        assert (path not in rows) != (tasks.get(path) == "delete"), path
+        done += path not in rows
+    return done, len(tasks)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_kill_9_at_seeded_points_during_push_syncs_and_reconciliations(
+    git_repo: GitRepo, db_path: Path, tmp_path: Path, seed: int, crashes: Recorder
+) -> None:
+    """Four kill points per seed: a push sync, the nightly reconciliation (caught up on
+    start), an admin resync and a forced one. Each restart must resume the cut-off request
+    and reach the head; the time from the restart to idle at the head is recorded."""
+    rng = random.Random(1000 + seed)
+    files = {f"s/{i:03d}.ttl": small_file(i, 0) for i in range(SMALL)}
+    head = git_repo.commit_files(files)
+    token = issue_admin_token(settings(git_repo, db_path), 3600)
+    auth = {"Authorization": f"Bearer {token}"}
     server = Served(git_repo, db_path, tmp_path)
-    data = idle(server.url, head, token)
-    kinds = [(r["kind"], r["status"]) for r in data["runs"]]
-    assert ("resync", "interrupted") in kinds
-    assert_converged(git_repo, db_path, tmp_path)
+    kills = 0
+
+    def change(modified: int, added: int, removed: int) -> tuple[set[str], set[str]]:
+        paths = sorted(files)
+        gone = set(rng.sample(paths, removed))
+        edits = {
+            p: files[p].replace(" v", " w", 1) + f"# {head[:7]}\n"
+            for p in rng.sample(sorted(set(paths) - gone), modified)
+        }
+        new = {
+            f"s/new-{seed}-{len(files) + n}.ttl": small_file(len(files) + n, 1)
+            for n in range(added)
+        }
+        files.update(edits)
+        files.update(new)
+        git_repo.write({**edits, **new})
+        for path in gone:
+            del files[path]
+            git_repo.delete(path)
+        return set(edits) | set(new), gone
+
+    for phase in ("push", "reconcile", "resync", "forced resync"):
+        kind = "resync" if phase == "forced resync" else phase
+        before, since = last_run_id(db_path), marker(db_path)
+        if phase == "push":
+            upserts, deletes = set(files), set[str]()
+            push(server.url, head, f"k-{seed}")
+        elif phase == "reconcile":
+            # Deliveries are lost while the service is down, and so is a nightly run: the
+            # last reconciliation was two days ago, so the start catches one up.
+            server.terminate()
+            upserts, deletes = change(100, 10, 10)
+            head = git_repo.commit()
+            conn = sqlite3.connect(db_path)
+            with conn:
+                conn.execute(
+                    "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at,"
+                    " finished_at) VALUES ('default', 'reconcile', 0, 'done', ?, ?)",
+                    ((datetime.now(UTC) - timedelta(days=2)).isoformat(),) * 2,
+                )
+            conn.close()
+            before = last_run_id(db_path)
+            server = Served(git_repo, db_path, tmp_path)
+        else:
+            upserts, deletes = change(
+                100 if phase == "resync" else 20, 0, 5 if phase == "resync" else 0
+            )
+            head = git_repo.commit()  # the delivery is lost
+            if phase == "forced resync":
+                upserts = set(files)
+            answer = httpx.post(
+                f"{server.url}/admin/resync",
+                json={"force": phase == "forced resync"},
+                headers=auth,
+            )
+            assert answer.status_code == 202, answer.text
+        planned = len(upserts) + len(deletes)
+        point = rng.randint(1, planned // 3)
+        run_id = kill_at(server, db_path, before, kind, point)
+        if run_id is not None:
+            written, left = assert_nothing_lost(git_repo, db_path, since, upserts, deletes)
+            assert written >= point and written + left == planned
+        started = time.monotonic()
+        if run_id is not None:
+            server = Served(git_repo, db_path, tmp_path)  # resumes the cut-off request
+        data = idle(server.url, head, token)
+        seconds = time.monotonic() - started
+        assert_converged(git_repo, db_path, tmp_path)
+        if run_id is None:
+            continue  # the run finished before the poller saw it mid-way: not a kill
+        kills += 1
+        runs = {r["id"]: (r["kind"], r["status"]) for r in data["runs"]}
+        assert runs[run_id] == (kind, "interrupted")
+        assert data["runs"][0]["kind"] == kind and data["runs"][0]["status"] == "done"
+        crashes.add(Kill(seed, phase, point, planned, written, round(seconds, 3)))
+    server.terminate()
+    assert kills >= 2
 
 
 def test_sigterm_mid_run_drains_and_keeps_the_work_queued(
