@@ -1,0 +1,242 @@
+"""Results to words: ratios against the baselines, targets met or missed, a Markdown
+table (what docs/performance.md quotes), the printed table and a PNG chart."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from bench.measure import ratio
+
+LABELS = {"ours": "syncer", "batch": "(a) batch", "streaming": "(b) streaming"}
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def _ms(seconds: float) -> str:
+    return _fmt(seconds * 1000, 0 if seconds >= 0.1 else 1) + " ms"
+
+
+def _by_corpus(results: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((r for r in results["full_sync"] if r["corpus"] == name), None)
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Any]:
+    """Ours against each baseline, for every corpus the baselines ran on: time and files/s
+    as "times better", requests and memory as ours / theirs."""
+    out: dict[str, Any] = {}
+    for run in results["full_sync"]:
+        for kind in ("batch", "streaming"):
+            if kind not in run:
+                continue
+            ours, theirs = run["ours"], run[kind]
+            out[f"{run['corpus']}/{kind}"] = {
+                "speedup": ratio(ours["seconds"], theirs["seconds"]),
+                "files_per_s": ours["files_per_s"] / theirs["files_per_s"],
+                "requests": ours["requests"] / theirs["requests"],
+                "tree_rss": ours["tree_rss_mb"] / theirs["tree_rss_mb"],
+                "reconcile_vs_full": ratio(run["reconcile"]["seconds"], theirs["seconds"]),
+            }
+    return out
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's goals, each with our figure and whether it is met."""
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, goal: str, result: str, met: bool | None) -> None:
+        rows.append({"target": name, "goal": goal, "result": result, "met": met})
+
+    small, large = results["sizes"][0], results["sizes"][-1]
+    first = _by_corpus(results, f"visionflow-{small}")
+    if first is not None:
+        ours = first["ours"]
+        if "streaming" in first:
+            speedup = ratio(ours["seconds"], first["streaming"]["seconds"])
+            add(
+                f"full sync, {small} files",
+                ">= 30x faster than (b)",
+                f"{_fmt(speedup, 1)}x",
+                speedup >= 30,
+            )
+        add(
+            f"full sync, {small} files",
+            "<= 3 GitHub requests",
+            f"{ours['requests_api']:.0f} API + {ours['requests_codeload']:.0f} codeload",
+            ours["requests_api"] <= 3,
+        )
+        add(
+            f"full sync, {small} files",
+            "peak RSS < 120 MB",
+            f"{_fmt(ours['tree_rss_mb'], 0)} MB with parse workers"
+            f" ({_fmt(ours['maxrss_mb'], 0)} MB main process)",
+            ours["tree_rss_mb"] < 120,
+        )
+        idle = first["reconcile"]
+        add(
+            "unchanged reconciliation",
+            "<= 2 requests, < 1 s",
+            f"{idle['requests']:.0f} requests, {_ms(idle['seconds'])}",
+            idle["requests"] <= 2 and idle["seconds"] < 1,
+        )
+    service = results.get("service")
+    if service:
+        push = service["push_1"]
+        add(
+            "one-file push",
+            "ack -> committed p50 < 250 ms",
+            _ms(push["p50_s"]),
+            push["p50_s"] < 0.25,
+        )
+        ack = service["ack"]
+        add(
+            f"webhook ack, {ack['senders']} concurrent senders",
+            "p99 < 25 ms",
+            f"p99 {_ms(ack['p99_s'])} (p50 {_ms(ack['p50_s'])})",
+            ack["p99_s"] < 0.025,
+        )
+    last = _by_corpus(results, f"visionflow-{large}")
+    if first is not None and last is not None and large != small:
+        grow = last["ours"]["tree_rss_mb"] / first["ours"]["tree_rss_mb"] - 1
+        grow_main = last["ours"]["maxrss_mb"] / first["ours"]["maxrss_mb"] - 1
+        add(
+            f"peak RSS, {large} vs {small} files",
+            "within 15 %",
+            f"{grow:+.0%} with workers, {grow_main:+.0%} main process",
+            grow <= 0.15,
+        )
+    for parse in results.get("parsing", []):
+        times = parse["ours"]["best_s"] / parse["pyoxigraph"]["best_s"]
+        add(
+            f"parsing, {parse['corpus']}",
+            "within 3x of pyoxigraph",
+            f"{_fmt(times, 1)}x",
+            times <= 3,
+        )
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"Latency per GitHub request {results['latency_s'] * 1000:.0f} ms; medians of"
+        f" {results['runs']} runs (baselines: {results['baseline_runs']});"
+        f" {results['meta']['cpus']} CPUs; {results['meta']['date']}; commit"
+        f" {results['meta']['commit']}.",
+        "",
+        "| full sync | seconds | files/s | requests (API + codeload) | peak RSS, main / with"
+        " workers | unchanged reconciliation |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in results["full_sync"]:
+        for kind in ("ours", "batch", "streaming"):
+            if kind not in run:
+                continue
+            r = run[kind]
+            idle = run["reconcile"] if kind == "ours" else None
+            reconcile = f"{_ms(idle['seconds'])}, {idle['requests']:.0f} requests" if idle else ""
+            lines.append(
+                f"| {run['corpus']}, {LABELS[kind]}"
+                f" | {_fmt(r['seconds'])} | {_fmt(r['files_per_s'], 0)}"
+                f" | {r['requests_api']:.0f} + {r['requests_codeload']:.0f}"
+                f" | {_fmt(r['maxrss_mb'], 0)} / {_fmt(r['tree_rss_mb'], 0)} MB | {reconcile} |"
+            )
+    lines += [
+        "",
+        "| ours against | speedup | files/s | requests | peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results["ratios"].items():
+        lines.append(
+            f"| {name} | {_fmt(r['speedup'], 1)}x | {_fmt(r['files_per_s'], 1)}x"
+            f" | {_fmt(r['requests'], 4)}x | {_fmt(r['tree_rss'], 2)}x |"
+        )
+    service = results.get("service")
+    if service:
+        lines += [
+            "",
+            f"| service ({service['corpus']}) | p50 | max | GitHub requests |",
+            "|---|---|---|---|",
+        ]
+        for count in (1, 20):
+            push = service[f"push_{count}"]
+            lines.append(
+                f"| push of {count} file(s): ack -> committed | {_ms(push['p50_s'])}"
+                f" | {_ms(push['max_s'])} | {push['requests']:.0f} |"
+            )
+        ack = service["ack"]
+        lines.append(
+            f"| webhook ack, {ack['senders']} simultaneous senders x {ack['rounds']} rounds"
+            f" | {_ms(ack['p50_s'])} (p99 {_ms(ack['p99_s'])}) | {_ms(ack['max_s'])} | |"
+        )
+    if results.get("parsing"):
+        lines += [
+            "",
+            "| parsing (one thread) | files | ours | rdflib | pyoxigraph | ours / pyoxigraph |",
+            "|---|---|---|---|---|---|",
+        ]
+        for p in results["parsing"]:
+            lines.append(
+                f"| {p['corpus']} | {p['files']:,} ({p['bytes'] / 1e6:.1f} MB)"
+                f" | {_fmt(p['ours']['best_s'], 3)} s | {_fmt(p['rdflib']['best_s'], 3)} s"
+                f" | {_fmt(p['pyoxigraph']['best_s'], 3)} s"
+                f" | {_fmt(p['ours']['best_s'] / p['pyoxigraph']['best_s'], 1)}x |"
+            )
+    lines += ["", "| target | goal | result | met |", "|---|---|---|---|"]
+    for t in results["targets"]:
+        met = "yes" if t["met"] else "**no**"
+        lines.append(f"| {t['target']} | {t['goal']} | {t['result']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    names, seconds, colors = [], [], []
+    for run in results["full_sync"]:
+        for kind, color in (
+            ("ours", "tab:green"),
+            ("batch", "tab:red"),
+            ("streaming", "tab:orange"),
+        ):
+            if kind in run:
+                names.append(f"{run['corpus']}\n{kind}")
+                seconds.append(run[kind]["seconds"])
+                colors.append(color)
+    left.barh(names, seconds, color=colors)
+    left.set_xscale("log")
+    left.set_xlabel("full sync, seconds (log scale)")
+    left.invert_yaxis()
+    labels, values, goals = [], [], []
+    service = results.get("service")
+    if service:
+        labels += [
+            "push 1 file\nack->committed p50",
+            "push 20 files\nack->committed p50",
+            "webhook ack p99",
+        ]
+        values += [
+            service["push_1"]["p50_s"] * 1000,
+            service["push_20"]["p50_s"] * 1000,
+            service["ack"]["p99_s"] * 1000,
+        ]
+        goals += [250, math.nan, 25]
+    first = results["full_sync"][0]
+    labels.append("unchanged\nreconciliation")
+    values.append(first["reconcile"]["seconds"] * 1000)
+    goals.append(1000)
+    right.bar(labels, values, color="tab:blue")
+    right.scatter(labels, goals, marker="_", s=900, color="black", label="target")
+    right.set_yscale("log")
+    right.set_ylabel("milliseconds (log scale)")
+    right.legend()
+    fig.suptitle(f"syncer benchmark, {results['latency_s'] * 1000:.0f} ms per GitHub request")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,107 @@
+"""The benchmark's measurements, one function per group, each returning plain figures
+(medians of several runs, with the raw runs kept) for ``results.json``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from bench import fullsync, parse_speed, service
+from bench.corpus import V2_CONTEXT
+from bench.measure import count_requests, median, percentile
+from bench.repos import Corpus, build, clone, syncer_env
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "seconds": median([r["seconds"] for r in runs]),
+        "files": runs[0]["files"],
+        "files_per_s": median([r["files_per_s"] for r in runs]),
+        "requests": median([r["requests"] for r in runs]),
+        "requests_api": median([r["requests_api"] for r in runs]),
+        "requests_codeload": median([r["requests_codeload"] for r in runs]),
+        "maxrss_mb": median([r["maxrss_kb"] for r in runs]) / 1024,
+        "tree_rss_mb": median([r["tree_rss_kb"] for r in runs]) / 1024,
+        "runs": runs,
+    }
+
+
+def full_sync(
+    spec: Corpus,
+    work: Path,
+    *,
+    latency: float,
+    runs: int,
+    baseline_runs: int,
+) -> dict[str, Any]:
+    """Full syncs and unchanged reconciliations of ``spec``; with ``baseline_runs``, the
+    two baselines on the same repository too."""
+    repo = build(spec, work)
+    out: dict[str, Any] = {"corpus": spec.name, "files": spec.files, "latency_s": latency}
+    with fullsync.fake_github(repo, latency) as fake:
+        full, idle = fullsync.full_sync_runs(spec, repo, fake, work, runs)
+        out["ours"] = _summary(full)
+        out["reconcile"] = _summary(idle)
+        for kind in ("batch", "streaming") if baseline_runs else ():
+            out[kind] = _summary(
+                fullsync.baseline_runs(kind, spec, repo, fake, work, baseline_runs)
+            )
+    return out
+
+
+def service_figures(
+    spec: Corpus,
+    work: Path,
+    *,
+    latency: float,
+    runs: int,
+    senders: int,
+    rounds: int,
+) -> dict[str, Any]:
+    """Through ``syncer serve``: the initial sync by webhook, pushes of 1 and 20 files
+    (``runs`` each), then ``rounds`` bursts of ``senders`` simultaneous deliveries."""
+    repo = clone(build(spec, work), work / f"{spec.name}-service-repo")
+    db = fullsync.fresh(work / f"{spec.name}-service.db")
+    out: dict[str, Any] = {"corpus": spec.name, "latency_s": latency}
+    with fullsync.fake_github(repo, latency) as fake:
+        log = work / f"{spec.name}-service.log"
+        with service.serve(syncer_env(spec, fake.url, db), log) as port:
+            out["initial"] = asyncio.run(service.push_and_wait(port, db, repo.head()))
+            for count in (1, 20):
+                samples = []
+                for round_ in range(runs):
+                    head = service.change_pages(repo, count, round_)
+                    before = len(fake.state.requests)
+                    sample = asyncio.run(service.push_and_wait(port, db, head))
+                    sample["requests"] = count_requests(fake.state, before).total
+                    samples.append(sample)
+                latencies = [s["ack_to_committed_s"] for s in samples]
+                out[f"push_{count}"] = {
+                    "files": count,
+                    "p50_s": median(latencies),
+                    "max_s": max(latencies),
+                    "ack_p50_s": median([s["ack_s"] for s in samples]),
+                    "requests": median([s["requests"] for s in samples]),
+                    "runs": samples,
+                }
+            acks = asyncio.run(service.ack_latency(port, repo.head(), senders, rounds))
+            out["ack"] = {
+                "senders": senders,
+                "rounds": rounds,
+                "samples": len(acks),
+                "p50_s": percentile(acks, 50),
+                "p99_s": percentile(acks, 99),
+                "max_s": max(acks),
+            }
+    return out
+
+
+def parsing(spec: Corpus, repeats: int) -> dict[str, Any]:
+    """Parse speed on ``spec``'s generated files (in memory, one thread)."""
+    files = [(p, t.encode()) for p, t in spec.generate().items() if p.endswith((".md", ".ttl"))]
+    context = json.dumps(V2_CONTEXT).encode() if spec.kind == "visionflow" else None
+    result = parse_speed.measure(files, spec.kind, repeats, context)
+    result["corpus"] = spec.name
+    return result

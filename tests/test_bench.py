@@ -1,0 +1,72 @@
+"""The benchmark end to end in its quick mode (small corpora, one run of each): it runs,
+writes its three files, and the figures it reports have the right shapes and counts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from bench.__main__ import main
+
+
+def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    code = main(["--quick", "--latency", "0.01", "--out", str(out), "--work", str(tmp_path / "w")])
+    assert code == 0
+    data: dict[str, Any] = json.loads((out / "quick.json").read_text())
+    assert (out / "quick.png").read_bytes().startswith(b"\x89PNG")
+    table = (out / "quick.md").read_text()
+    assert "| target | goal | result | met |" in table
+
+    assert data["sizes"] == [40] and data["runs"] == 1 and data["latency_s"] == 0.01
+    pages, turtle = data["full_sync"]
+    assert (pages["corpus"], turtle["corpus"]) == ("visionflow-40", "turtle-40")
+    ours = pages["ours"]
+    assert ours["files"] == 41  # 40 pages and the JSON-LD context document
+    # head, the context document (a blob, needed before any page parses), tree,
+    # tarball; then the archive from codeload.
+    assert (ours["requests_api"], ours["requests_codeload"]) == (4, 1)
+    assert (turtle["ours"]["requests_api"], turtle["ours"]["requests_codeload"]) == (3, 1)
+    for run in (pages, turtle):
+        assert run["reconcile"]["requests"] == 2  # head and tree: nothing else to fetch
+        assert run["reconcile"]["files"] == 0
+    # Listing the root, pages/, static/, static/ns/, then one request per file.
+    for kind in ("batch", "streaming"):
+        assert pages[kind]["files"] == 41
+        assert pages[kind]["requests"] == 4 + 41
+    for figures in (ours, pages["batch"], pages["streaming"]):
+        assert 0 < figures["seconds"] < 60
+        assert figures["files_per_s"] > 0
+        assert 10 < figures["maxrss_mb"] <= figures["tree_rss_mb"] < 2000
+
+    service = data["service"]
+    assert service["push_1"]["requests"] == 3  # head, tree, one blob
+    assert service["push_20"]["requests"] == 4  # head, tree, tarball, codeload
+    for key in ("push_1", "push_20"):
+        assert 0 < service[key]["p50_s"] < 30
+    ack = service["ack"]
+    assert (ack["senders"], ack["samples"]) == (50, 100)
+    assert 0 < ack["p50_s"] <= ack["p99_s"] <= ack["max_s"] < 30
+
+    assert [p["corpus"] for p in data["parsing"]] == ["visionflow-40", "turtle-40"]
+    for parse in data["parsing"]:
+        assert parse["ours"]["files_ok"] == 40
+        assert parse["rdflib"]["triples"] > 0 and parse["pyoxigraph"]["triples"] > 0
+
+    ratios = data["ratios"]
+    assert set(ratios) == {"visionflow-40/batch", "visionflow-40/streaming"}
+    assert all(not math.isnan(r["speedup"]) and r["speedup"] > 0 for r in ratios.values())
+    names = [t["goal"] for t in data["targets"]]
+    assert names == [
+        ">= 30x faster than (b)",
+        "<= 3 GitHub requests",
+        "peak RSS < 120 MB",
+        "<= 2 requests, < 1 s",
+        "ack -> committed p50 < 250 ms",
+        "p99 < 25 ms",
+        "within 3x of pyoxigraph",
+        "within 3x of pyoxigraph",
+    ]
+    assert all(isinstance(t["met"], bool) for t in data["targets"])
