@@ -183,8 +183,10 @@ def test_turtle_fence_with_undeclared_prefixes_and_a_broken_one() -> None:
     assert c.axioms == (Axiom("SubClassOf", MV + "TurtlePage", "https://example.org/ex#Document"),)
     assert c.page is not None
     assert c.page.classes == (MV + "TurtlePage", "https://example.org/ex#Shell")
-    assert len(c.warnings) == 1 and c.warnings[0].startswith(
-        "turtle block at line 10: turtle: at line 1 "
+    assert c.warnings == (
+        "turtle block at line 10: turtle: line 1: Keyword 'this' was ancient N3."
+        " Now use @forSome and @forAll keywords., at ^ in:"
+        " 'tele: <urn:syncer:ns:tele:> . @prefix : <urn:syncer:ns::> . ^this is not turtle'",
     )
 
 
