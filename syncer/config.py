@@ -68,6 +68,7 @@ class Settings:
     branch: str | None = None
     github_api_url: str = "https://api.github.com"
     github_token: Secret | None = None
+    github_timeout: int = 30  # seconds per request to GitHub (connect: at most 10)
     webhook_secret: Secret | None = None
     secret_key: Secret | None = None
     include: tuple[str, ...] = DEFAULT_INCLUDE
@@ -180,6 +181,7 @@ def load_settings(
         branch=env.get("SYNCER_BRANCH") or None,
         github_api_url=(env.get("SYNCER_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         github_token=secret("SYNCER_GITHUB_TOKEN"),
+        github_timeout=_int(env, "SYNCER_GITHUB_TIMEOUT", 30),
         webhook_secret=secret("SYNCER_WEBHOOK_SECRET"),
         secret_key=secret("SYNCER_SECRET_KEY"),
         include=_split(env["SYNCER_INCLUDE"]) if env.get("SYNCER_INCLUDE") else DEFAULT_INCLUDE,

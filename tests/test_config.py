@@ -79,3 +79,16 @@ def test_lists_contexts_and_prefixes() -> None:
 def test_bad_values_are_clear_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(env, env_file=None)
+
+
+def test_github_timeout_reaches_the_client() -> None:
+    from syncer.sources import build_source
+    from syncer.sources.github import GitHubSource
+
+    s = load_settings({"SYNCER_REPO": "acme/onto", "SYNCER_GITHUB_TIMEOUT": "45"}, env_file=None)
+    assert s.github_timeout == 45
+    source = build_source(s)
+    assert isinstance(source, GitHubSource)
+    timeout = source._client.timeout
+    assert (timeout.read, timeout.connect) == (45.0, 10.0)
+    assert load_settings({}, env_file=None).github_timeout == 30

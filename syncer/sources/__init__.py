@@ -18,7 +18,12 @@ def build_source(settings: Settings) -> Source:
     if settings.repo is not None:
         from syncer.sources.github import GitHubSource
 
-        return GitHubSource(settings.repo, settings.github_api_url, settings.github_token)
+        return GitHubSource(
+            settings.repo,
+            settings.github_api_url,
+            settings.github_token,
+            timeout=float(settings.github_timeout),
+        )
     raise ConfigError(
         "no repository configured: set SYNCER_GIT_DIR (a local git repository) or "
         "SYNCER_REPO (owner/name on GitHub); `syncer demo` runs on a bundled example"
