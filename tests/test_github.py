@@ -461,6 +461,22 @@ def test_server_errors_and_transport_errors_back_off_with_jitter(
     assert (source.stats.requests, source.stats.retries) == (5, 4)
 
 
+def test_a_503_retry_after_is_a_floor_for_the_backoff_not_a_rate_limit(
+    source: GitHubSource, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    url = f"{BASE}/commits/main"
+    httpx_mock.add_response(url=url, status_code=503, headers={"retry-after": "20"})
+    httpx_mock.add_response(url=url, status_code=503, headers={"retry-after": "0"})
+    httpx_mock.add_response(url=url, status_code=503, headers={"retry-after": "86400"})
+    httpx_mock.add_response(url=url, text=HEAD)
+
+    assert run(source.resolve_head("main")) == HEAD
+    # 20 s asked > 0.75 s backoff; 0 s asked < 1.5 s backoff; a day asked, max_wait given.
+    assert fake_time.sleeps == [20.0, 1.5, source.max_wait]
+    assert fake_time.limited_until == [None] * 3
+    assert source.stats.requests == 4
+
+
 def test_max_attempts_of_server_errors_is_a_retryable_error(
     fake_time: FakeTime, httpx_mock: HTTPXMock
 ) -> None:

@@ -197,6 +197,7 @@ class GitHubSource:
                 self.stats.rate_limited_until = None
                 self.stats.count(kind)
                 rate_wait: float | None = None
+                asked_wait: float | None = None
                 cause: Exception | None = None
                 try:
                     response = await self._send(kind, request, follow)
@@ -212,6 +213,10 @@ class GitHubSource:
                 else:
                     self.stats.bytes_fetched += len(body)
                     rate_wait, problem = self._judge(response, body, what, secondary)
+                    if response.status_code >= 500:
+                        # A 503 may say when to come back (RFC 9110 section 10.2.3): wait at
+                        # least that long, but it is an outage, not a rate limit.
+                        asked_wait = _number(response.headers.get("retry-after"))
                     if rate_wait is not None and problem.startswith("secondary"):
                         secondary += 1
                 self.stats.last_error = f"{what}: {problem}"
@@ -229,7 +234,10 @@ class GitHubSource:
                     await self._wait_limit(rate_wait)
                 else:
                     backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-                    await self._sleep(backoff * (0.5 + self._rng.random() / 2))
+                    backoff *= 0.5 + self._rng.random() / 2
+                    if asked_wait is not None:
+                        backoff = max(backoff, min(asked_wait, self.max_wait))
+                    await self._sleep(backoff)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _hand_back(self, seconds: float) -> None:
