@@ -162,18 +162,28 @@ def _recompute_properties(conn: sqlite3.Connection, oid: str, props: set[str], n
         " AND property_iri IN (SELECT value FROM json_each(?))",
         (oid, keys),
     )
+    # Index seeks per key (migration 0003): popular properties have a row in every file,
+    # and reading them all on every write made a full sync quadratic.
     first: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(
-        "SELECT property_iri, path, property_type, label, domain, range"
-        " FROM contrib_properties INDEXED BY contrib_properties_iri"
-        " WHERE ontology_id = ? AND property_iri IN (SELECT value FROM json_each(?))"
-        " ORDER BY property_iri, path",
-        (oid, keys),
-    ):
-        agg = first.setdefault(row[0], {"path": row[1], "type": row[2]})
-        for column, value in (("label", row[3]), ("domain", row[4]), ("range", row[5])):
-            if value is not None and agg.get(column) is None:
-                agg[column] = value
+    for iri in sorted(props):
+        args = (oid, iri)
+        row = conn.execute(
+            "SELECT path, property_type FROM contrib_properties INDEXED BY contrib_properties_iri"
+            " WHERE ontology_id = ? AND property_iri = ? ORDER BY path LIMIT 1",
+            args,
+        ).fetchone()
+        if row is None:
+            continue
+        agg: dict[str, Any] = {"path": row[0], "type": row[1]}
+        for column in ("label", "domain", "range"):
+            value = conn.execute(
+                f"SELECT {column} FROM contrib_properties INDEXED BY contrib_properties_{column}"
+                f" WHERE ontology_id = ? AND property_iri = ? AND {column} IS NOT NULL"
+                " ORDER BY path LIMIT 1",
+                args,
+            ).fetchone()
+            agg[column] = None if value is None else value[0]
+        first[iri] = agg
     conn.executemany(
         "INSERT INTO owl_properties (ontology_id, property_iri, label, property_type, domain,"
         " range, source_path, last_synced) VALUES (?,?,?,?,?,?,?,?)",
