@@ -19,7 +19,7 @@ from starlette.routing import Route
 from syncer import auth, metrics, pages, queue, reconcile, webhook
 from syncer.config import Settings
 from syncer.engine import utc_now
-from syncer.errors import ConfigError, HTTPError, PayloadTooLarge, Unauthorized
+from syncer.errors import ConfigError, FatalError, HTTPError, PayloadTooLarge, Unauthorized
 from syncer.migrate import ensure_schema
 from syncer.service import Service
 from syncer.sources import Source, build_source
@@ -221,6 +221,29 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
+# How long GitHub (or an operator's script) should wait before sending a refused request again.
+STORAGE_RETRY_AFTER = "60"
+
+
+async def on_storage_error(request: Request, exc: Exception) -> Response:
+    """A read-only, full or corrupt database: 503 with the reason, and nothing recorded.
+
+    The reason is SQLite's message (no path, no secret); the log gets one line, no traceback.
+    A refused delivery is not redelivered by GitHub on its own: the service queues a
+    reconciliation for when the database takes writes again (see docs/operations.md).
+    """
+    assert isinstance(exc, FatalError)
+    log.error("%s %s refused: %s", request.method, request.url.path, exc)
+    service: Service | None = getattr(request.app.state, "service", None)
+    if service is not None and request.url.path == "/webhook":
+        service.refused()
+    return JSONResponse(
+        {"error": f"storage unavailable: {exc}", "retry_after_seconds": int(STORAGE_RETRY_AFTER)},
+        status_code=503,
+        headers={"Retry-After": STORAGE_RETRY_AFTER},
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -243,7 +266,10 @@ def create_app(
         app.state.service = service
         await service.start()
         scheduler = reconcile.start_scheduler(service)
-        await reconcile.catch_up(service)
+        try:
+            await reconcile.catch_up(service)
+        except FatalError as exc:  # a read-only or full database: serve, /healthz says why
+            log.error("no catch-up reconciliation: %s", exc)
         try:
             yield
         finally:
@@ -262,7 +288,7 @@ def create_app(
             Route("/metrics", get_metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
-        exception_handlers={HTTPError: on_http_error},
+        exception_handlers={HTTPError: on_http_error, FatalError: on_storage_error},
     )
     app.state.settings = settings
     app.state.nonce = secrets.token_hex(8)

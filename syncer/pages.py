@@ -11,6 +11,8 @@ import asyncio
 import html
 import itertools
 import json
+import os
+import shutil
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -20,7 +22,8 @@ from typing import Any
 from starlette.responses import HTMLResponse
 
 from syncer import queue, status
-from syncer.db import connect
+from syncer.db import classify, connect
+from syncer.errors import FatalError, RetryableError
 from syncer.service import Service
 
 TEMPLATE = Path(__file__).parent / "templates" / "status.html"
@@ -85,17 +88,58 @@ async def collect(service: Service) -> dict[str, Any]:
     return data
 
 
+# Health wants this much room for the database to grow, in SQLite's page limit and on the
+# file system that holds it.
+HEADROOM_BYTES = 1024 * 1024
+
+
+def storage_problem(path: Path) -> str | None:
+    """Why a write to the database would fail now (read-only, full, corrupt), or None.
+
+    ``BEGIN IMMEDIATE`` alone succeeds on a read-only file, so the probe writes a row and
+    rolls it back (SQLite refuses the write on a read-only file). Room is what SQLite's page
+    limit and the file system's free space leave. The file's permissions are asked first:
+    SQLite reuses a file descriptor this process already has open read-write, so the probe
+    alone would not see a file that turned read-only under the running service.
+    """
+    if path.exists() and not os.access(path, os.W_OK):
+        return "database is read-only"
+    try:
+        conn = connect(path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO leases (name, owner, expires_at) VALUES ('healthz probe', '', '')"
+                )
+            finally:
+                conn.execute("ROLLBACK")
+            pages = [
+                int(conn.execute(f"PRAGMA {name}").fetchone()[0])
+                for name in ("max_page_count", "page_count", "freelist_count", "page_size")
+            ]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        error = classify(exc)
+        if isinstance(error, RetryableError):
+            return None  # busy: another writer, which is healthy
+        return str(error).split(":", 1)[0]  # "database is read-only", "disk full", ...
+    except FatalError as exc:
+        return str(exc).split(":", 1)[0]
+    limit, used, free, size = pages
+    if (limit - used + free) * size < HEADROOM_BYTES:
+        return "disk full"
+    if shutil.disk_usage(path.parent).free < HEADROOM_BYTES:
+        return "disk full"
+    return None
+
+
 async def health(service: Service) -> tuple[bool, str]:
     def check() -> tuple[bool, str]:
-        try:
-            conn = connect(service.settings.db_path)
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("ROLLBACK")
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return False, "database not writable"
+        problem = storage_problem(service.settings.db_path)
+        if problem is not None:
+            return False, problem
         conn = connect(service.settings.db_path)
         try:
             last = conn.execute(

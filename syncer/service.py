@@ -71,6 +71,8 @@ class Service:
         self._rng = rng or random.Random()
         self.interruptions = 0  # interrupted runs in a row
         self.next_retry_at: float | None = None  # epoch seconds, while waiting to retry
+        self._recover = False  # a storage fault cut a request off: requeue it first
+        self._refused = False  # a delivery was refused (503) by a storage fault
 
     @property
     def oid(self) -> str:
@@ -85,7 +87,14 @@ class Service:
         return self._current.run_id if self._current is not None else None
 
     async def start(self) -> None:
-        pending = await self.writer.run(queue.recover, self.oid, utc_now())
+        try:
+            pending = await self.writer.run(queue.recover, self.oid, utc_now())
+        except FatalError as exc:
+            # A read-only or full database: serve anyway (health says why) and keep trying.
+            log.error("storage fault on start: %s", exc)
+            self.counters.fatal = str(exc)
+            self._recover = True
+            pending = None
         if pending is not None:
             log.info("resuming request %s (run %s) after restart", pending.id, pending.run_id)
         self._task = asyncio.create_task(self._loop(), name="syncer-coordinator")
@@ -108,11 +117,25 @@ class Service:
         self.idle.clear()
         self._wake.set()
 
+    def refused(self) -> None:
+        """A delivery was refused by a storage fault: GitHub does not redeliver on its own,
+        so a reconciliation is queued as soon as the database takes writes again."""
+        self._refused = True
+        self.notify()
+
     async def _loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
+                if self._recover:  # what the storage fault cut off goes back to pending
+                    await self.writer.run(queue.recover, self.oid, utc_now())
+                    self._recover = False
+                if self._refused:
+                    await self.writer.run(
+                        queue.request_sync, self.oid, "reconcile", False, utc_now()
+                    )
+                    self._refused = False
                 while True:
                     request = await self.writer.run(queue.claim_request, self.oid, utc_now())
                     if request is None:
@@ -120,6 +143,22 @@ class Service:
                     await self._run(request)
             except asyncio.CancelledError:
                 raise
+            except FatalError as exc:
+                # Read-only, full or corrupt database: nothing is lost (tasks and requests are
+                # in the database); try again with the backoff of interrupted runs, without a
+                # restart, until the fault clears. /healthz says why meanwhile.
+                self.counters.fatal = str(exc)
+                self._recover = True
+                self.interruptions += 1
+                delay = self._retry_delay()
+                log.error("storage fault: %s; trying again in %.1f s", exc, delay)
+                self.next_retry_at = self._clock() + delay
+                try:
+                    await self._sleep(delay)
+                finally:
+                    self.next_retry_at = None
+                self._wake.set()
+                continue
             except Exception:
                 # Never let the coordinator die: the request is durable; try again soon.
                 log.exception("coordinator error; retrying in 5 s")
@@ -156,6 +195,7 @@ class Service:
             status = "failed"
             self.counters.fatal = str(exc)
             log.error("run failed fatally: %s", exc, extra={"run": request.run_id})
+            raise  # the coordinator requeues the request and tries again later
         except asyncio.CancelledError:
             # Shutting down: the writer's transaction finished or rolled back; put the
             # request back so the next start continues from the tasks left.

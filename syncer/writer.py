@@ -8,6 +8,7 @@ writers of ours, and a busy database (another process) is waited out in one plac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sqlite3
 import threading
@@ -41,7 +42,16 @@ class Writer:
             self._conn = connect(self.db_path)
         return self._conn
 
+    def _drop(self) -> None:
+        """Forget the connection: the next call opens a fresh one, which sees the file as it
+        is then (SQLite opens a read-only file read-only and keeps it so for good)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...], transaction: bool) -> T:
+        reopened = False
         for attempt in range(BUSY_ATTEMPTS):
             try:
                 conn = self._connection()
@@ -55,6 +65,13 @@ class Writer:
                 error = classify(exc)
                 if isinstance(error, RetryableError) and attempt + 1 < BUSY_ATTEMPTS:
                     self._sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+                    continue
+                # A storage fault (read-only, full, I/O): start afresh next time. A connection
+                # opened while the file was read-only stays read-only after the fault clears,
+                # so that one case is tried once more at once on a fresh connection.
+                self._drop()
+                if "read-only" in str(error) and not reopened:
+                    reopened = True
                     continue
                 raise error from exc
         raise FatalError("unreachable")  # pragma: no cover
