@@ -166,7 +166,13 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| push of {count} file(s): ack -> committed | {_ms(push['p50_s'])}"
                 f" | {_ms(push['max_s'])} | {push['requests']:.0f} |"
             )
+        bare = service["push_1_no_latency"]
+        lines.append(
+            f"| the same, 0 ms per GitHub request | {_ms(bare['p50_s'])} | {_ms(bare['max_s'])}"
+            f" | {bare['requests']:.0f} |"
+        )
         ack = service["ack"]
+        lines.append(f"| webhook ack, one sender at a time | {_ms(ack['one_sender_p50_s'])} | | |")
         lines.append(
             f"| webhook ack, {ack['senders']} simultaneous senders x {ack['rounds']} rounds"
             f" | {_ms(ack['p50_s'])} (p99 {_ms(ack['p99_s'])}) | {_ms(ack['max_s'])} | |"

@@ -12,6 +12,7 @@ from bench import fullsync, parse_speed, service
 from bench.corpus import V2_CONTEXT
 from bench.measure import count_requests, median, percentile
 from bench.repos import Corpus, build, clone, syncer_env
+from syncer.testing.gitrepo import GitRepo
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -70,22 +71,12 @@ def service_figures(
         with service.serve(syncer_env(spec, fake.url, db), log) as port:
             out["initial"] = asyncio.run(service.push_and_wait(port, db, repo.head()))
             for count in (1, 20):
-                samples = []
-                for round_ in range(runs):
-                    head = service.change_pages(repo, count, round_)
-                    before = len(fake.state.requests)
-                    sample = asyncio.run(service.push_and_wait(port, db, head))
-                    sample["requests"] = count_requests(fake.state, before).total
-                    samples.append(sample)
-                latencies = [s["ack_to_committed_s"] for s in samples]
-                out[f"push_{count}"] = {
-                    "files": count,
-                    "p50_s": median(latencies),
-                    "max_s": max(latencies),
-                    "ack_p50_s": median([s["ack_s"] for s in samples]),
-                    "requests": median([s["requests"] for s in samples]),
-                    "runs": samples,
-                }
+                out[f"push_{count}"] = _pushes(repo, fake, port, db, count, runs)
+            # The same one-file push with no added latency: what is ours, not the network's.
+            fake.state.latency = 0.0
+            out["push_1_no_latency"] = _pushes(repo, fake, port, db, 1, runs)
+            fake.state.latency = latency
+            serial = asyncio.run(service.ack_latency(port, repo.head(), 1, 100))
             acks = asyncio.run(service.ack_latency(port, repo.head(), senders, rounds))
             out["ack"] = {
                 "senders": senders,
@@ -94,8 +85,31 @@ def service_figures(
                 "p50_s": percentile(acks, 50),
                 "p99_s": percentile(acks, 99),
                 "max_s": max(acks),
+                "one_sender_p50_s": percentile(serial, 50),
             }
     return out
+
+
+def _pushes(
+    repo: GitRepo, fake: fullsync.Fake, port: int, db: Path, count: int, runs: int
+) -> dict[str, Any]:
+    """``runs`` pushes of ``count`` changed files, one at a time."""
+    samples = []
+    for _ in range(runs):
+        head = service.change_pages(repo, count, len(fake.state.requests))
+        before = len(fake.state.requests)
+        sample = asyncio.run(service.push_and_wait(port, db, head))
+        sample["requests"] = count_requests(fake.state, before).total
+        samples.append(sample)
+    latencies = [s["ack_to_committed_s"] for s in samples]
+    return {
+        "files": count,
+        "p50_s": median(latencies),
+        "max_s": max(latencies),
+        "ack_p50_s": median([s["ack_s"] for s in samples]),
+        "requests": median([s["requests"] for s in samples]),
+        "runs": samples,
+    }
 
 
 def parsing(spec: Corpus, repeats: int) -> dict[str, Any]:
