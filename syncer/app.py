@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +28,26 @@ from syncer.writer import Writer
 
 log = logging.getLogger("syncer.app")
 SESSION_COOKIE = "syncer_session"
+
+
+class RedactQuery(logging.Filter):
+    """uvicorn's access log prints each path with its query string, and the status page's
+    login is ``/?token=<admin token>``: credentials in a query string are logged as stars."""
+
+    PATTERN = re.compile(r"([?&](?:token|access_token|csrf|secret|key)=)[^&\s\"]*", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.PATTERN.sub(r"\1**********", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub(r"\1**********", record.msg)
+        return True
+
+
+REDACT_QUERY = RedactQuery()
 
 
 async def read_body(request: Request, limit: int = webhook.MAX_BODY_BYTES) -> bytes:
@@ -259,6 +280,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # After uvicorn configured its loggers; adding the same filter twice is a no-op.
+        logging.getLogger("uvicorn.access").addFilter(REDACT_QUERY)
         ensure_schema(settings.db_path)
         writer = Writer(settings.db_path)
         repo = source if source is not None else build_source(settings)
