@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from syncer.model import TreeEntry
 from syncer.sources.git import GitSource
 from syncer.testing.gitrepo import GitRepo
 from syncer.writer import Writer
+from tests.secret_watch import SecretWatch
 
 
 @pytest.fixture
@@ -71,3 +72,11 @@ def shuffler(seed: int) -> Callable[[Sequence[TreeEntry]], Sequence[TreeEntry]]:
         return shuffled
 
     return order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_watch() -> Iterator[SecretWatch]:
+    """No log record of the whole session holds a secret a test created (tests/secret_watch.py)."""
+    with SecretWatch().installed() as watch:
+        yield watch
+    assert watch.hits == [], "secrets in log records:\n" + "\n".join(watch.hits[:20])

@@ -45,6 +45,7 @@ from syncer.testing.fake_github import create_app as fake_github
 from syncer.testing.gitrepo import GitRepo
 from syncer.testing.server import serve_in_thread
 from syncer.webhook import sign
+from tests.secret_watch import SecretWatch
 from tests.test_app import push_payload, ttl
 from tests.test_storage_faults import ReadOnly, big_file
 
@@ -484,3 +485,30 @@ def test_storage_faults_and_a_fatal_run_leak_no_secret(
     problems += scan("database rows", database_dump(db_path), forbidden)
     problems += scan("database files", raw_files(db_path), forbidden)
     assert problems == []
+
+
+def test_the_session_watch_notes_secrets_and_catches_them_in_log_records(
+    secret_watch: SecretWatch,
+) -> None:
+    """The session-wide check of tests/conftest.py can fail: a Secret created anywhere is
+    noted, and a record that holds a noted value is a hit."""
+    Secret("noted-by-the-session-watch")
+    assert "noted-by-the-session-watch" in secret_watch.values
+    watch = SecretWatch()
+    watch.register("a-canary-value-0042")
+    canary = logging.getLogger("tests.canary")
+    canary.propagate = False  # the session's watch must not see this deliberate leak
+    canary.addHandler(watch)
+    try:
+        canary.warning("token is %s", "a-canary-value-0042")
+        canary.warning("nothing to see")
+        try:
+            raise ValueError("a-canary-value-0042")
+        except ValueError:
+            canary.exception("failed")
+    finally:
+        canary.removeHandler(watch)
+    assert watch.hits == [
+        "tests.canary: token is a-canary-value-0042",
+        "tests.canary: failed ValueError('a-canary-value-0042')",
+    ]
