@@ -6,6 +6,7 @@ runs with foreign keys off (SQLite's default, https://sqlite.org/foreignkeys.htm
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,34 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         # and never corrupts (https://sqlite.org/pragma.html#pragma_synchronous).
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def restore_sidecars(path: Path | str) -> list[str]:
+    """Give the ``-wal`` and ``-shm`` files the database file's permissions back.
+
+    SQLite creates them with the database file's mode, so ones made while the file was
+    read-only stay read-only once it is writable again, and every write keeps failing
+    with "attempt to write a readonly database". Only files this user owns are touched,
+    and only when the database file itself is writable; the names fixed are returned.
+    """
+    db = Path(path)
+    fixed: list[str] = []
+    try:
+        if not os.access(db, os.W_OK):
+            return fixed
+        mode = db.stat().st_mode & 0o777
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{db}{suffix}")
+            if (
+                side.exists()
+                and not os.access(side, os.W_OK)
+                and side.stat().st_uid == os.geteuid()
+            ):
+                side.chmod(mode)
+                fixed.append(side.name)
+    except OSError:
+        pass
+    return fixed
 
 
 def classify(exc: sqlite3.Error) -> RetryableError | FatalError:

@@ -98,12 +98,14 @@ def storage_problem(path: Path) -> str | None:
 
     ``BEGIN IMMEDIATE`` alone succeeds on a read-only file, so the probe writes a row and
     rolls it back (SQLite refuses the write on a read-only file). Room is what SQLite's page
-    limit and the file system's free space leave. The file's permissions are asked first:
-    SQLite reuses a file descriptor this process already has open read-write, so the probe
-    alone would not see a file that turned read-only under the running service.
+    limit and the file system's free space leave. The files' permissions are asked first
+    (the ``-wal`` and ``-shm`` files too): SQLite reuses a file descriptor this process
+    already has open read-write, so the probe alone would not see a file that turned
+    read-only under the running service.
     """
-    if path.exists() and not os.access(path, os.W_OK):
-        return "database is read-only"
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and not os.access(file, os.W_OK):
+            return "database is read-only"
     try:
         conn = connect(path)
         try:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from syncer.db import classify, connect, immediate
+from syncer.db import classify, connect, immediate, restore_sidecars
 from syncer.errors import FatalError, RetryableError
 
 T = TypeVar("T")
@@ -72,6 +72,7 @@ class Writer:
                 self._drop()
                 if "read-only" in str(error) and not reopened:
                     reopened = True
+                    restore_sidecars(self.db_path)
                     continue
                 raise error from exc
         raise FatalError("unreachable")  # pragma: no cover

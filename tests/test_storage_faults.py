@@ -15,6 +15,7 @@ cap is a test seam patched over ``db.connect`` in the writer and the health prob
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -126,7 +127,7 @@ def test_service_started_on_a_read_only_database_refuses_writes_then_recovers(
         answer = deliver(client, "push", push_payload(second), delivery="ro-1")
         assert (answer.status_code, answer.headers["retry-after"]) == (503, "60")
         assert answer.json() == {"error": READ_ONLY, "retry_after_seconds": 60}
-        with check_database(db_path) as conn:
+        with contextlib.closing(check_database(db_path)) as conn:
             assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
 
         read_only.off()
@@ -240,7 +241,7 @@ def test_disk_full_under_the_service_then_room_is_made(
         data = client.get("/status.json", headers=auth).json()
         assert data["synced_commit"] == first
         assert next(r for r in data["runs"] if r["id"] == failed[0])["status"] == "failed"
-        with check_database(db_path) as conn:
+        with contextlib.closing(check_database(db_path)) as conn:
             # One read transaction: every file is written whole or still queued.
             conn.execute("BEGIN")
             written = conn.execute(
