@@ -7,9 +7,10 @@ fault clears.
 
 Read-only: ``chmod 0444`` on the database file, plus ``chattr +i`` when the tests run as
 root (root ignores permission bits); the test is skipped where neither takes effect.
-Full disk: every connection the service opens gets ``PRAGMA max_page_count`` (SQLite then
-answers SQLITE_FULL, "database or disk is full", exactly as on a full file system); the
-cap is a test seam patched over ``db.connect`` in the writer and the health probe.
+Full disk, twice: on a real 4 MiB tmpfs filled by a ballast file (root only, skipped
+elsewhere), and everywhere with ``PRAGMA max_page_count`` on every connection the service
+opens (SQLite then answers SQLITE_FULL, "database or disk is full", as on a full file
+system; the cap is a test seam patched over ``db.connect`` in the writer and the probe).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -31,6 +33,7 @@ import pytest
 from syncer import db as db_module
 from syncer.app import create_app
 from syncer.auth import issue_admin_token
+from syncer.migrate import migrate
 from syncer.testing.gitrepo import GitRepo
 from tests.conftest import run_sync
 from tests.test_app import (
@@ -257,4 +260,73 @@ def test_disk_full_under_the_service_then_room_is_made(
         assert (health.status_code, health.text) == (200, "ok")
     assert_equals_fresh(git_repo, db_path, tmp_path)
     check_database(db_path).close()
+    no_tracebacks(caplog)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 4 MiB file system (tmpfs), where a full disk is ENOSPC; root only."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(mount)],
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_real_full_file_system_under_the_service_then_room_is_made(
+    git_repo: GitRepo, small_disk: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No seam: the database lives on a 4 MiB tmpfs that a ballast file fills up; the
+    writes fail with ENOSPC (SQLITE_FULL), and deleting the ballast makes room."""
+    caplog.set_level(logging.INFO)
+    db = small_disk / "syncer.db"
+    migrate(db, make_backup=False)
+    first = git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    settings = service_settings(git_repo, db)
+    assert run_sync(settings).status == "done"
+    auth = {"Authorization": f"Bearer {issue_admin_token(settings, 600)}"}
+    ballast = small_disk / "ballast"
+    with (
+        LiveServer(create_app(settings, sleep=quick)) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        assert client.get("/status.json", headers=auth).json()["synced_commit"] == first
+        # Leave about 300 KB: room for one or two of the files below, not six.
+        free = shutil.disk_usage(small_disk).free
+        ballast.write_bytes(b"\0" * (free - 300 * 1024))
+        health = client.get("/healthz")
+        assert (health.status_code, health.text) == (503, "disk full")
+        second = git_repo.commit_files({f"f{n}.nt": big_file(n) for n in range(6)})
+        assert deliver(client, "push", push_payload(second)).status_code == 202
+        deadline = time.monotonic() + 30
+        while (failed := failed_run(db)) is None:
+            assert time.monotonic() < deadline, "no run failed on the full disk"
+            time.sleep(0.05)
+        assert failed[1] == "disk full: database or disk is full"
+        with contextlib.closing(check_database(db)) as conn:
+            conn.execute("BEGIN")
+            written = conn.execute(
+                "SELECT count(*) FROM source_files WHERE path LIKE 'f%.nt'"
+            ).fetchone()[0]
+            queued = conn.execute("SELECT count(*) FROM sync_tasks").fetchone()[0]
+            conn.execute("COMMIT")
+        assert written + queued == 6 and queued > 0
+        assert client.get("/status.json", headers=auth).json()["synced_commit"] == first
+
+        ballast.unlink()  # room is made; no restart
+        wait_idle(client, second, auth, timeout=30)
+        health = client.get("/healthz")
+        assert (health.status_code, health.text) == (200, "ok")
+    assert_equals_fresh(git_repo, db, tmp_path)
+    check_database(db).close()
     no_tracebacks(caplog)
