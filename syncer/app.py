@@ -81,6 +81,15 @@ async def post_webhook(request: Request) -> Response:
     delivery = webhook.parse_delivery(request.headers, body)
     service = _service(request)
     decision = webhook.decide(delivery, repo=settings.repo, branch=settings.branch)
+    if decision.outcome == webhook.REFUSED:
+        # Refused (403) like a bad signature: nothing recorded, and before the dedupe, so a
+        # refused delivery id neither shadows nor is shadowed by one from the followed repo.
+        service.counters.refused[decision.status_code] += 1
+        log.warning("delivery refused: %s", decision.reason, extra={"delivery": delivery.id})
+        return JSONResponse(
+            {"delivery": delivery.id, "outcome": decision.outcome, "reason": decision.reason},
+            status_code=decision.status_code,
+        )
     recorded, run_id = await service.writer.run(_record, service, delivery, decision)
     if not recorded:
         log.info("delivery seen before: not processed again", extra={"delivery": delivery.id})
@@ -144,8 +153,10 @@ async def _form_or_json(request: Request) -> dict[str, str]:
 
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise HTTPError("malformed JSON body") from exc
+        if not isinstance(data, dict):
+            raise HTTPError("the JSON body is not an object")
         return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in data.items()}
     from urllib.parse import parse_qsl
 
@@ -238,6 +249,9 @@ async def get_metrics(request: Request) -> Response:
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
+    service: Service | None = getattr(request.app.state, "service", None)
+    if service is not None and request.url.path == "/webhook":
+        service.counters.refused[exc.status_code] += 1
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 

@@ -97,5 +97,12 @@ def load_session(settings: Settings, cookie: str | None) -> Session | None:
 
 
 def check_csrf(session: Session | None, submitted: str | None) -> None:
-    if session is None or not submitted or not hmac.compare_digest(session.csrf, submitted):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    if (
+        session is None
+        or not submitted
+        or not hmac.compare_digest(
+            session.csrf.encode("utf-8"), submitted.encode("utf-8", "surrogateescape")
+        )
+    ):
         raise Unauthorized("missing or invalid CSRF token")

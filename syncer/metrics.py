@@ -57,6 +57,14 @@ async def render(service: Service) -> str:
     out += [
         _line("syncer_deliveries_total", n, {"outcome": k}) for k, n in sorted(deliveries.items())
     ]
+    out += [
+        "# HELP syncer_webhook_refused_total Deliveries refused and not recorded, by status.",
+        "# TYPE syncer_webhook_refused_total counter",
+    ]
+    out += [
+        _line("syncer_webhook_refused_total", n, {"status": str(k)})
+        for k, n in sorted(service.counters.refused.items())
+    ]
     out += ["# HELP syncer_runs Sync runs, by status.", "# TYPE syncer_runs gauge"]
     out += [_line("syncer_runs", n, {"status": k}) for k, n in sorted(runs.items())]
     out += ["# HELP syncer_files Files of the tree, by status.", "# TYPE syncer_files gauge"]

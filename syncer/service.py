@@ -16,7 +16,7 @@ import os
 import random
 import socket
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +43,9 @@ class Counters:
     run_seconds: deque[tuple[int, str, float]] = field(default_factory=lambda: deque(maxlen=50))
     throughput: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=120))
     fatal: str | None = None
+    # Webhook deliveries answered 4xx and not recorded (bad signature, too large, malformed,
+    # another repository), by status: the database holds no trace of them.
+    refused: Counter[int] = field(default_factory=Counter)
 
 
 class Service:

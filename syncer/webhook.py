@@ -107,7 +107,9 @@ def _payload_object(body: bytes, content_type: str) -> dict[str, Any]:
         else:
             text = body.decode("utf-8")
         data = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not UTF-8, not JSON, or an integer over Python's 4,300 digits;
+        # RecursionError: arrays or objects nested too deep for the decoder.
         raise BadRequest(f"malformed payload: {exc}") from exc
     if not isinstance(data, dict):
         raise BadRequest("payload is not a JSON object")
@@ -115,7 +117,13 @@ def _payload_object(body: bytes, content_type: str) -> dict[str, Any]:
 
 
 def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        value.encode("utf-8")  # JSON may carry lone surrogates ("\\ud800"); SQLite cannot
+    except UnicodeEncodeError as exc:
+        raise BadRequest("malformed payload: a string is not valid Unicode") from exc
+    return value
 
 
 def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery:
