@@ -95,7 +95,7 @@ async def post_webhook(request: Request) -> Response:
         log.info("delivery seen before: not processed again", extra={"delivery": delivery.id})
         return JSONResponse({"delivery": delivery.id, "outcome": "duplicate"}, status_code=200)
     if decision.enqueue:
-        service.notify()
+        service.pushed()
     log.info(
         "delivery: %s",
         decision.reason,

@@ -34,6 +34,11 @@ log = logging.getLogger("syncer.service")
 # before it (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).
 RETRY_BASE, RETRY_CAP = 5.0, 300.0
 RATE_LIMIT_CAP = 3600.0
+# Bursts of pushes: the first push after a quiet spell starts its run at once, but pushes that
+# arrive while a run is going wait, after it, until none has come for PUSH_QUIET seconds, and
+# no longer than PUSH_MAX_WAIT after that run ended. A flood of deliveries then costs one run
+# (two source requests for a no-op one) every few seconds instead of one per run's length.
+PUSH_QUIET, PUSH_MAX_WAIT = 0.25, 5.0
 
 
 @dataclass
@@ -76,6 +81,9 @@ class Service:
         self.next_retry_at: float | None = None  # epoch seconds, while waiting to retry
         self._recover = False  # a storage fault cut a request off: requeue it first
         self._refused = False  # a delivery was refused (503) by a storage fault
+        self._last_push = 0.0  # time.monotonic() of the last queued push
+        self._pushes_during_run = 0  # pushes queued while the last run was going
+        self._last_run_end = 0.0
 
     @property
     def oid(self) -> str:
@@ -116,6 +124,29 @@ class Service:
         self.notify()
         return request
 
+    def pushed(self) -> None:
+        """A push was queued: wake the coordinator, and note it for coalescing bursts."""
+        self._last_push = time.monotonic()
+        if self._current is not None:
+            self._pushes_during_run += 1
+        self.notify()
+
+    async def _settle(self) -> None:
+        """Before the run after one that saw pushes arrive, wait for the burst to settle
+        (PUSH_QUIET without a push, PUSH_MAX_WAIT at most) while they coalesce. Real time,
+        not the injected sleep and clock: those are the retry waits that tests observe."""
+        if self._pushes_during_run == 0:
+            return
+        pending = await self.writer.read(queue.pending_request, self.oid)
+        if pending is None or pending.kind != "push":
+            return
+        while True:
+            now = time.monotonic()
+            quiet, waited = now - self._last_push, now - self._last_run_end
+            if quiet >= PUSH_QUIET or waited >= PUSH_MAX_WAIT:
+                return
+            await asyncio.sleep(min(PUSH_QUIET - quiet, PUSH_MAX_WAIT - waited))
+
     def notify(self) -> None:
         self.idle.clear()
         self._wake.set()
@@ -140,6 +171,7 @@ class Service:
                     )
                     self._refused = False
                 while True:
+                    await self._settle()
                     request = await self.writer.run(queue.claim_request, self.oid, utc_now())
                     if request is None:
                         break
@@ -172,6 +204,7 @@ class Service:
 
     async def _run(self, request: queue.SyncRequest) -> None:
         self._current = request
+        self._pushes_during_run = 0
         started = time.monotonic()
         status = "interrupted"
         try:
@@ -209,6 +242,7 @@ class Service:
         finally:
             self.counters.run_seconds.append((request.run_id, status, time.monotonic() - started))
             self._current = None
+            self._last_run_end = time.monotonic()
         if status == "interrupted":
             # A retryable fault (rate limit, network): keep the work queued for later.
             await self.writer.run(queue.requeue, request, "interrupted", utc_now())
