@@ -2,9 +2,11 @@
 
     python -m bench                  # the full run (about 20-30 minutes on 2 cores)
     python -m bench --quick          # small corpora, one run of each: a smoke test
+    python -m bench --docs docs/performance.md   # and put the tables into the docs
 
 Writes ``OUT/NAME.json`` (every figure and every raw run), ``OUT/NAME.md`` (the tables
-docs/performance.md quotes) and ``OUT/NAME.png``. Corpora are generated once into
+docs/performance.md quotes), ``OUT/NAME.png`` and, unless quick, ``OUT/NAME-profile.txt``
+(bench/profile.py). Corpora are generated once into
 ``--work`` (default: a folder in the system temporary directory) and reused.
 """
 
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import report, scenarios
+from bench import profile, report, scenarios
 from bench.repos import Corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--name", help="file name of the results (latest; quick with --quick)")
     parser.add_argument("--work", type=Path, help="where corpora and databases go")
+    parser.add_argument(
+        "--docs", type=Path, help="also put the tables into this file (docs/performance.md)"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.sizes = args.sizes or ([40] if quick else [974, 10000])
@@ -141,6 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{args.name}.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / f"{args.name}.md").write_text(table)
     report.chart(results, args.out / f"{args.name}.png")
+    command = results["meta"]["command"]
+    if not args.quick:
+        _say("profile of the parse and write paths")
+        profile_text = profile.profile(args.sizes[0])
+        (args.out / f"{args.name}-profile.txt").write_text(profile_text)
+        if args.docs is not None:
+            report.splice(args.docs, "profile", f"```\n{profile_text}```", command)
+    if args.docs is not None:
+        report.splice(args.docs, "results", table, command)
     print(table)
     print(f"written: {args.out / args.name}.json, .md, .png")
     return 0

@@ -26,7 +26,6 @@ class SecretWatch(logging.Handler):
         super().__init__(level=logging.NOTSET)
         self.values: set[str] = set()
         self.hits: list[str] = []
-        self._seen: set[int] = set()
         self._guard = threading.Lock()
 
     def register(self, value: str) -> None:
@@ -35,12 +34,13 @@ class SecretWatch(logging.Handler):
                 self.values.add(value)
 
     def emit(self, record: logging.LogRecord) -> None:
+        # The same record can reach a second logger of ours. Mark the record itself: a set
+        # of id(record) would misfire, since a freed record's id is reused by the next one.
+        watches: set[int] = record.__dict__.setdefault("_secret_watches", set())
+        if id(self) in watches:
+            return
+        watches.add(id(self))
         with self._guard:
-            if id(record) in self._seen:
-                return  # the same record reaching a second logger of ours
-            self._seen.add(id(record))
-            if len(self._seen) > 10_000:
-                self._seen.clear()
             values = tuple(self.values)
         try:
             text = record.getMessage()

@@ -18,13 +18,17 @@ from syncer.model import FileContribution, PropertyDecl, git_blob_sha
 
 
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
-    out = tmp_path / "results"
-    code = main(["--quick", "--latency", "0.01", "--out", str(out), "--work", str(tmp_path / "w")])
-    assert code == 0
+    out, doc = tmp_path / "results", tmp_path / "performance.md"
+    doc.write_text("# P\n<!-- bench:results:start -->\nold\n<!-- bench:results:end -->\nend\n")
+    args = ["--quick", "--latency", "0.01", "--out", str(out), "--work", str(tmp_path / "w")]
+    assert main([*args, "--docs", str(doc)]) == 0
     data: dict[str, Any] = json.loads((out / "quick.json").read_text())
     assert (out / "quick.png").read_bytes().startswith(b"\x89PNG")
     table = (out / "quick.md").read_text()
     assert "| target | goal | result | met |" in table
+    spliced = doc.read_text()
+    assert table.strip() in spliced and "old" not in spliced
+    assert spliced.startswith("# P\n<!-- bench:results:start -->") and spliced.endswith("end\n")
 
     assert data["sizes"] == [40] and data["runs"] == 1 and data["latency_s"] == 0.01
     pages, turtle = data["full_sync"]
