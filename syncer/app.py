@@ -21,6 +21,7 @@ from syncer import auth, metrics, pages, queue, reconcile, webhook
 from syncer.config import Settings
 from syncer.engine import utc_now
 from syncer.errors import ConfigError, FatalError, HTTPError, PayloadTooLarge, Unauthorized
+from syncer.group_commit import GroupCommit
 from syncer.migrate import ensure_schema
 from syncer.service import Service
 from syncer.sources import Source, build_source
@@ -90,7 +91,8 @@ async def post_webhook(request: Request) -> Response:
             {"delivery": delivery.id, "outcome": decision.outcome, "reason": decision.reason},
             status_code=decision.status_code,
         )
-    recorded, run_id = await service.writer.run(_record, service, delivery, decision)
+    deliveries: GroupCommit[tuple[bool, int | None]] = request.app.state.deliveries
+    recorded, run_id = await deliveries.submit(service, delivery, decision)
     if not recorded:
         log.info("delivery seen before: not processed again", extra={"delivery": delivery.id})
         return JSONResponse({"delivery": delivery.id, "outcome": "duplicate"}, status_code=200)
@@ -301,6 +303,8 @@ def create_app(
         repo = source if source is not None else build_source(settings)
         service = Service(settings, repo, writer, sleep=sleep, clock=clock, rng=rng)
         app.state.service = service
+        # A burst of deliveries is recorded in a few transactions, not one each.
+        app.state.deliveries = GroupCommit(writer, _record)
         await service.start()
         scheduler = reconcile.start_scheduler(service)
         try:

@@ -4,6 +4,7 @@ repository a local git one (SYNCER_GIT_DIR), deliveries signed and sent as GitHu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -329,3 +330,37 @@ def test_healthz_reports_a_fatal_last_run_from_the_database(
     with LiveServer(create_app(service_settings(git_repo, db_path))) as server:
         health = httpx.get(f"{server.url}/healthz")
         assert (health.status_code, health.text) == (503, "last run failed fatally")
+
+
+def test_a_burst_with_repeated_ids_records_each_delivery_once(
+    served: tuple[httpx.Client, Settings],
+) -> None:
+    """Deliveries that arrive together are recorded in shared transactions (group commit):
+    an id sent twice in the same burst is still recorded once and answered as a duplicate."""
+    client, settings = served
+    body = (SAMPLES / "ping.json").read_bytes()
+    ids = [f"burst-{i}" for i in range(10)] * 2
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=str(client.base_url)) as sender:
+            return await asyncio.gather(
+                *(
+                    sender.post(
+                        "/webhook",
+                        content=body,
+                        headers={
+                            "Content-Type": "application/json",
+                            "X-GitHub-Event": "ping",
+                            "X-GitHub-Delivery": delivery,
+                            "X-Hub-Signature-256": sign(SECRET.encode(), body),
+                        },
+                    )
+                    for delivery in ids
+                )
+            )
+
+    answers = [(r.status_code, r.json()["outcome"]) for r in asyncio.run(burst())]
+    assert sorted(answers) == [(200, "duplicate")] * 10 + [(200, "ping")] * 10
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        recorded = conn.execute("SELECT id, event FROM deliveries ORDER BY id").fetchall()
+    assert recorded == sorted((f"burst-{i}", "ping") for i in range(10))
