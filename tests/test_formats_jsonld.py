@@ -40,6 +40,17 @@ PAGE_CTX = "https://example.org/nowhere/page-context.jsonld"
 STANDIN_BYTES = (FIXTURES / "contexts" / "standin-class-context.jsonld").read_bytes()
 STANDIN = json.loads(STANDIN_BYTES)["@context"]
 MAPPED = ParseOptions(contexts=(ContextDoc(CLASS_CTX, STANDIN_BYTES, "ns/ctx.jsonld", "b10b"),))
+# The same terms with "relations" a JSON-LD 1.1 nest: relation names are properties of the
+# class itself (the shape the benchmark's stand-in v2 context has).
+NESTED = {
+    **{k: v for k, v in STANDIN.items() if k != "relations"},
+    **STANDIN["relations"]["@context"],
+    "relations": "@nest",
+}
+NESTED_BYTES = json.dumps({"@context": NESTED}).encode()
+MAPPED_NESTED = ParseOptions(
+    contexts=(ContextDoc(CLASS_CTX, NESTED_BYTES, "ns/nested.jsonld", "4e57"),)
+)
 EX = "urn:example:class:"
 ST = "https://example.org/standin/ns#"
 REL = "urn:syncer:relation:"
@@ -233,7 +244,9 @@ def rdflib_graph(doc: dict[str, Any], context: Any) -> Graph:
     return numeric
 
 
-@pytest.mark.parametrize("context", [STANDIN, BUILTIN_CLASS_CONTEXT], ids=["standin", "builtin"])
+@pytest.mark.parametrize(
+    "context", [STANDIN, NESTED, BUILTIN_CLASS_CONTEXT], ids=["standin", "nested", "builtin"]
+)
 def test_fast_path_gives_rdflibs_triples_and_rows_for_every_fixture_block(context: Any) -> None:
     docs = class_blocks()
     assert len(docs) == 6
@@ -276,13 +289,14 @@ DOC = st.fixed_dictionaries(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=DOC, mapped=st.booleans())
+@given(doc=DOC, kind=st.sampled_from(["standin", "nested", "builtin"]))
 def test_read_block_equals_rdflib_plus_the_class_block_rules(
-    doc: dict[str, Any], mapped: bool
+    doc: dict[str, Any], kind: str
 ) -> None:
-    context = STANDIN if mapped else BUILTIN_CLASS_CONTEXT
+    mapped = kind != "builtin"
+    context = {"standin": STANDIN, "nested": NESTED, "builtin": BUILTIN_CLASS_CONTEXT}[kind]
     block = {"@context": CLASS_CTX, **doc}
-    options = MAPPED if mapped else ParseOptions()
+    options = {"standin": MAPPED, "nested": MAPPED_NESTED, "builtin": ParseOptions()}[kind]
     result = read_block(json.dumps(block), 1, options.contexts, ContextResolver(options.contexts))
     if not mapped and not is_class_shape(block):
         assert result.error == unmapped(1, class_block=False)
@@ -315,6 +329,35 @@ def test_features_outside_the_fast_path_go_to_rdflib() -> None:
     assert result.error is None
     assert result.facts.classes == (ClassDecl("urn:t:a"), ClassDecl("urn:t:c"))
     assert result.facts.edges == (Edge("urn:t:c", "urn:t:a"),)
+
+
+@pytest.mark.parametrize(
+    ("version", "relations", "warning"),
+    [
+        # @nest is JSON-LD 1.1: the fast path wants "@version": 1.1 (rdflib nests anyway)
+        (None, {"enables": "urn:t:b"}, None),
+        (1.1, {"@id": "urn:t:other"}, "relations.@id is a keyword"),  # a keyword in a nest
+        (1.1, ["urn:t:b"], "relations is not an object"),
+    ],
+    ids=["json-ld-1.0", "keyword-inside", "not-an-object"],
+)
+def test_nests_outside_the_fast_path_go_to_rdflib(
+    version: float | None, relations: Any, warning: str | None
+) -> None:
+    context: dict[str, Any] = {k: v for k, v in NESTED.items() if k != "@version"}
+    if version is not None:
+        context["@version"] = version
+    doc = {"@context": context, "@id": "urn:t:a", "@type": "Class", "relations": relations}
+    with pytest.raises(Unsupported):
+        expand(doc, compile_context(context))
+    result = read_block(json.dumps(doc), 1, (), ContextResolver(()))
+    reference = facts_from_graph(rdflib_graph(doc, context))
+    # A context the fast path cannot compile leaves the Class-block rules the built-in one.
+    rules = compile_context(context if version else BUILTIN_CLASS_CONTEXT)
+    extras, warnings = class_block_extras(doc, rules, "here")
+    assert result.error is None
+    assert result.facts == merge_facts([reference, extras])
+    assert warnings == ([f"here: {warning}; ignored"] if warning else [])
 
 
 # --- No network ---------------------------------------------------------------------

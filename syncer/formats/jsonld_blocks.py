@@ -188,6 +188,9 @@ def class_block_extras(
     inner = ctx.with_scope(relations_term) if relations_term is not None else ctx
     if isinstance(relations, dict):
         for name, value in relations.items():
+            if name.startswith("@"):  # a keyword names no relation (JSON-LD drops it too)
+                warnings.append(f"{where}: relations.{name} is a keyword; ignored")
+                continue
             targets = [t for t in map(target, _target_ids(value)) if t is not None]
             if name.replace("-", "").replace("_", "").lower() in _PARENT_KEYS:
                 if targets:

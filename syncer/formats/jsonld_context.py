@@ -3,10 +3,12 @@ knows what a key means.
 
 Only what ontology pages use is implemented: term definitions (``@id``, ``@type``
 coercion to ``@id``/``@vocab``/a datatype, ``@container: @set``, ``@language``,
-``@prefix``, property-scoped ``@context``), prefixes and compact IRIs, ``@vocab`` and a
-default ``@language``. Everything else (``@base`` and relative IRIs, ``@reverse``,
-``@nest``, ``@list``, index/language/type maps, type-scoped contexts, ``@propagate``,
-``@direction``, keyword aliases other than ``@id``/``@type``) raises :class:`Unsupported`,
+``@prefix``, property-scoped ``@context``), prefixes and compact IRIs, ``@vocab``, a
+default ``@language``, and a term aliasing ``@nest`` in a ``"@version": 1.1`` context (the
+shape of a ``"relations": {...}`` object). Everything else (``@base`` and relative IRIs,
+``@reverse``, ``@nest`` spelt out or in a term definition, ``@list``, index/language/type
+maps, type-scoped contexts, ``@propagate``, ``@direction``, other keyword aliases) raises
+:class:`Unsupported`,
 and the caller hands the block to rdflib, which implements the whole specification.
 """
 
@@ -60,7 +62,7 @@ class Unsupported(Exception):
 @dataclass(eq=False)
 class Term:
     iri: str | None  # None: mapped to null, so keys using it are dropped
-    keyword: str | None = None  # "@id" or "@type" when the term aliases a keyword
+    keyword: str | None = None  # "@id", "@type" or "@nest" when the term aliases a keyword
     coerce: str | None = None  # "@id", "@vocab", a datatype IRI, or None
     container: frozenset[str] = frozenset()
     has_language: bool = False
@@ -180,6 +182,9 @@ def _define(ctx: ActiveContext, local: dict[str, Any], name: str, defined: dict[
     elif not isinstance(target, str):
         raise Unsupported(f"term {name!r}: @id is not a string")
     elif target in ("@id", "@type"):
+        keyword = target
+    elif target == "@nest" and local.get("@version") == 1.1 and set(value) == {"@id"}:
+        # @nest is JSON-LD 1.1 only; rdflib honours it only in a 1.1 context, so do we.
         keyword = target
     elif target.startswith("@"):
         raise Unsupported(f"term {name!r} aliases {target}")

@@ -99,6 +99,8 @@ class _Expander:
                 subject = self._node_id(expanded or "")
             elif keyword == "@type":
                 types.extend(value if isinstance(value, list) else [value])
+            elif keyword == "@nest" and not key.startswith("@"):
+                self._nested(value, ctx, props, depth)
             elif keyword != "@context" and keyword in _KNOWN_KEYWORDS:
                 raise Unsupported(f"{keyword} in a node object")
         if subject is None:
@@ -126,6 +128,26 @@ class _Expander:
                 term = inner.terms.get(key, term)
             self._values(subject, predicate, term, value, inner, depth)
         return subject
+
+    def _nested(
+        self, value: Any, ctx: ActiveContext, props: list[tuple[str, Term | None, Any]], depth: int
+    ) -> None:
+        """The properties inside a nest (JSON-LD 1.1, expansion step 14): they belong to
+        the node the nest is in. Keywords inside one go to rdflib."""
+        if depth > _MAX_DEPTH:
+            raise Unsupported("nesting too deep")
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, dict):
+                raise Unsupported("a @nest value that is not an object")
+            for key, inner in item.items():
+                term = ctx.terms.get(key)
+                keyword = key if key.startswith("@") else (term.keyword if term else None)
+                if keyword is None:
+                    props.append((key, term, inner))
+                elif keyword == "@nest" and not key.startswith("@"):
+                    self._nested(inner, ctx, props, depth + 1)
+                else:
+                    raise Unsupported(f"{keyword} in a nested object")
 
     def _values(
         self,
