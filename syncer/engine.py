@@ -34,8 +34,13 @@ from syncer.writer import Writer
 
 log = logging.getLogger("syncer.engine")
 
-# Below this many files, spawning parse processes costs more than it saves.
-PROCESS_POOL_MIN_FILES = 64
+# Parse processes only pay when parsing, not the one writer, is what a run waits on: many
+# megabytes of large files (rdflib reads Turtle or RDF/XML at ~30k triples/s). Ontology pages
+# (~6 KB each) parse in ~0.3 ms on the fast JSON-LD path and cost ~3 ms each to write, so
+# threads sync the 974 and 10,000-page benchmark corpora as fast as two processes do, in a
+# third of the memory (docs/performance.md): two workers and the forkserver are ~80 MB.
+PROCESS_POOL_MIN_BYTES = 16 * 1024 * 1024
+PROCESS_POOL_MIN_MEAN_BYTES = 64 * 1024
 
 
 def utc_now() -> str:
@@ -100,8 +105,14 @@ def load_file_contexts(settings: Settings) -> tuple[ContextDoc, ...]:
     return tuple(docs)
 
 
-def default_parse_executor(workers: int, files: int) -> Executor:
-    if files >= PROCESS_POOL_MIN_FILES and workers > 1 and (os.cpu_count() or 1) > 1:
+def wants_processes(entries: Sequence[TreeEntry]) -> bool:
+    """Whether parsing ``entries`` is worth parse processes (see PROCESS_POOL_MIN_BYTES)."""
+    total = sum(e.size or 0 for e in entries)
+    return total >= PROCESS_POOL_MIN_BYTES and total >= PROCESS_POOL_MIN_MEAN_BYTES * len(entries)
+
+
+def default_parse_executor(workers: int, entries: Sequence[TreeEntry]) -> Executor:
+    if wants_processes(entries) and workers > 1 and (os.cpu_count() or 1) > 1:
         # forkserver: forking a process that runs threads (the writer) is unsafe.
         context = multiprocessing.get_context("forkserver")
         return ProcessPoolExecutor(
@@ -287,7 +298,7 @@ class SyncEngine:
         if not to_fetch:
             return
         workers = max(1, self.settings.workers)
-        executor = self.parse_executor or default_parse_executor(workers, len(to_fetch))
+        executor = self.parse_executor or default_parse_executor(workers, to_fetch)
         queue: asyncio.Queue[FetchedFile | None] = asyncio.Queue(maxsize=workers * 4)
         loop = asyncio.get_running_loop()
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from syncer.engine import SyncEngine, default_parse_executor, wants_processes
+from syncer.model import TreeEntry
+from syncer.sources.git import GitSource
 from syncer.testing.gitrepo import GitRepo
 from syncer.testing.snapshot import INVARIANT_TABLES, diff, snapshot
+from syncer.writer import Writer
 from tests.conftest import fresh_db, run_sync, settings_for, shuffler
 from tests.histories import History
 
@@ -112,3 +119,37 @@ def test_force_reprocesses_every_file_and_changes_nothing(git_repo: GitRepo, db_
     forced = run_sync(settings, force=True)
     assert forced.processed == len(before["source_files"])
     assert snapshot(db_path) == before
+
+
+def entries(count: int, size: int) -> list[TreeEntry]:
+    return [TreeEntry(f"f{i}.ttl", f"{i:040x}", size) for i in range(count)]
+
+
+def test_parse_processes_only_for_many_megabytes_of_large_files() -> None:
+    assert not wants_processes(entries(974, 6 * 1024))  # ontology pages: threads
+    assert not wants_processes(entries(10_000, 9 * 1024))  # 90 MB, but small files
+    assert not wants_processes(entries(10, 1024 * 1024))  # large files, 10 MB in all
+    assert wants_processes(entries(300, 100 * 1024))  # 30 MB of 100 KB Turtle files
+    assert isinstance(default_parse_executor(4, entries(974, 6 * 1024)), ThreadPoolExecutor)
+
+
+def test_a_sync_parsing_in_processes_equals_one_parsing_in_threads(
+    git_repo: GitRepo, db_path: Path, tmp_path: Path
+) -> None:
+    history = History(5)
+    for _ in range(3):
+        apply_changes(git_repo, history.step())
+    settings = settings_for(git_repo, db_path)
+
+    async def sync_in_processes() -> str:
+        writer = Writer(db_path)
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            try:
+                engine = SyncEngine(settings, GitSource(git_repo.path), writer, parse_executor=pool)
+                return (await engine.sync()).status
+            finally:
+                writer.close()
+
+    assert asyncio.run(sync_in_processes()) == "done"
+    assert_equals_fresh(git_repo, db_path, tmp_path, seed=1)
