@@ -31,7 +31,7 @@ def git_blob_sha(data: bytes) -> str:
     return h.hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TreeEntry:
     """One file of a commit's tree."""
 
@@ -40,7 +40,7 @@ class TreeEntry:
     size: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tree:
     commit: str
     entries: tuple[TreeEntry, ...]
@@ -49,14 +49,14 @@ class Tree:
         return {e.path: e for e in self.entries}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassDecl:
     iri: str
     label: str | None = None
     comment: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubclassEdge:
     """``child`` is a subclass of ``parent``.
 
@@ -70,7 +70,7 @@ class SubclassEdge:
     parent_page: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PropertyDecl:
     iri: str
     property_type: str  # one of PROPERTY_TYPES
@@ -79,7 +79,7 @@ class PropertyDecl:
     range: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Axiom:
     axiom_type: str  # one of AXIOM_TYPES
     subject: str
@@ -87,7 +87,7 @@ class Axiom:
     annotations: str | None = None  # JSON text, or None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageDecl:
     """A page of the knowledge graph (Markdown/Logseq files)."""
 
@@ -98,7 +98,7 @@ class PageDecl:
     classes: tuple[str, ...] = ()  # class IRIs the page declares, primary first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageLink:
     """A ``[[wikilink]]`` from the file's page to another page."""
 
@@ -107,7 +107,7 @@ class PageLink:
     kind: str = "link"  # "link" for prose, else the property that holds it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileContribution:
     """Everything one file contributes, plus how its parse went."""
 
@@ -133,7 +133,7 @@ class FileContribution:
         return cls(status=STATUS_SKIPPED, format=format, error=reason)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFileState:
     """What ``source_files`` remembers of a file, as the planner needs it."""
 
