@@ -36,10 +36,12 @@ def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key.reveal(), salt=salt)
 
 
-def issue_admin_token(settings: Settings, expires: int | None = DEFAULT_EXPIRES) -> str:
-    return _serializer(settings, TOKEN_SALT).dumps(
-        {"sub": "admin", "exp": int(expires or DEFAULT_EXPIRES)}
-    )
+def issue_admin_token(settings: Settings, expires: int = DEFAULT_EXPIRES) -> str:
+    """A bearer token for the admin routes, valid for ``expires`` seconds (at least 1)."""
+    if expires < 1:
+        # Not "no expiry" and not the default: a lifetime of 0 used to become 30 days.
+        raise ConfigError(f"an admin token must live at least 1 second, not {expires}")
+    return _serializer(settings, TOKEN_SALT).dumps({"sub": "admin", "exp": int(expires)})
 
 
 def _load(

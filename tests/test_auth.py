@@ -71,3 +71,9 @@ def test_bearer_header_parsing() -> None:
 def test_no_secret_key_no_tokens() -> None:
     with pytest.raises(ConfigError):
         issue_admin_token(Settings(), 60)
+
+
+@pytest.mark.parametrize("expires", [0, -5])
+def test_a_token_that_would_never_be_valid_is_refused_not_lengthened(expires: int) -> None:
+    with pytest.raises(ConfigError, match=f"at least 1 second, not {expires}$"):
+        issue_admin_token(SETTINGS, expires)

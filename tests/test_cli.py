@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from syncer.auth import check_admin_token
 from syncer.cli import ProgressBar
+from syncer.config import Secret, Settings
 from syncer.engine import Progress
 from syncer.testing.gitrepo import GitRepo
 
@@ -138,3 +140,16 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
     silent(Progress(planned=10, processed=5))
     silent.close()
     assert pipe.getvalue() == ""
+
+
+def test_admin_token_prints_a_token_and_refuses_a_lifetime_below_one_second(
+    tmp_path: Path,
+) -> None:
+    env = {"SYNCER_SECRET_KEY": "cli-signing-key-for-tests"}
+    issued = syncer("admin-token", "--expires", "60", env=env, cwd=tmp_path)
+    assert (issued.returncode, issued.stderr) == (0, "")
+    token = issued.stdout.strip()
+    check_admin_token(Settings(secret_key=Secret("cli-signing-key-for-tests")), token)
+    zero = syncer("admin-token", "--expires", "0", env=env, cwd=tmp_path)
+    assert (zero.returncode, zero.stdout) == (2, "")
+    assert zero.stderr == "syncer: an admin token must live at least 1 second, not 0\n"
