@@ -75,6 +75,20 @@ def service_settings(repo: GitRepo, db: Path, **changes: object) -> Settings:
     ).with_(repo="acme/ontology", **changes)
 
 
+def signed_headers(
+    event: str, delivery: str, body: bytes, ctype: str = "application/json", secret: str = SECRET
+) -> dict[str, str]:
+    """The headers GitHub sends with a delivery, signed with ``secret``."""
+    return {
+        "Content-Type": ctype,
+        "User-Agent": "GitHub-Hookshot/044aadd",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-GitHub-Hook-ID": "109948940",
+        "X-Hub-Signature-256": sign(secret.encode(), body),
+    }
+
+
 def deliver(
     client: httpx.Client,
     event: str,
@@ -89,18 +103,8 @@ def deliver(
     if form:
         body = httpx.QueryParams({"payload": body.decode()}).__str__().encode()
         ctype = "application/x-www-form-urlencoded"
-    return client.post(
-        "/webhook",
-        content=body,
-        headers={
-            "Content-Type": ctype,
-            "User-Agent": "GitHub-Hookshot/044aadd",
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
-            "X-GitHub-Hook-ID": "109948940",
-            "X-Hub-Signature-256": sign(secret.encode(), body),
-        },
-    )
+    headers = signed_headers(event, delivery or str(uuid.uuid4()), body, ctype, secret)
+    return client.post("/webhook", content=body, headers=headers)
 
 
 def push_payload(after: str, ref: str = "refs/heads/main") -> dict[str, Any]:
@@ -345,17 +349,8 @@ def test_a_burst_with_repeated_ids_records_each_delivery_once(
         async with httpx.AsyncClient(base_url=str(client.base_url)) as sender:
             return await asyncio.gather(
                 *(
-                    sender.post(
-                        "/webhook",
-                        content=body,
-                        headers={
-                            "Content-Type": "application/json",
-                            "X-GitHub-Event": "ping",
-                            "X-GitHub-Delivery": delivery,
-                            "X-Hub-Signature-256": sign(SECRET.encode(), body),
-                        },
-                    )
-                    for delivery in ids
+                    sender.post("/webhook", content=body, headers=signed_headers("ping", d, body))
+                    for d in ids
                 )
             )
 

@@ -35,10 +35,9 @@ from syncer.migrate import migrate
 from syncer.service import Service
 from syncer.testing.gitrepo import GitRepo
 from syncer.testing.snapshot import diff, snapshot
-from syncer.webhook import sign
 from tests.conftest import fresh_db, run_sync, settings_for
 from tests.histories import History
-from tests.test_app import SECRET, push_payload, service_settings
+from tests.test_app import push_payload, service_settings, signed_headers
 from tests.test_engine import apply_changes
 from tests.test_hostile_deliveries import quiet
 
@@ -95,16 +94,8 @@ async def scenario(root: Path, seed: int, steps: list[tuple[str, Any]], last: st
                 else:
                     expected.append((delivery, 200, "duplicate"))
                 body = json.dumps(push_payload(commit)).encode()
-                answer = await client.post(
-                    "/webhook",
-                    content=body,
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-GitHub-Event": "push",
-                        "X-GitHub-Delivery": delivery,
-                        "X-Hub-Signature-256": sign(SECRET.encode(), body),
-                    },
-                )
+                headers = signed_headers("push", delivery, body)
+                answer = await client.post("/webhook", content=body, headers=headers)
                 answers.append((delivery, answer.status_code, answer.json()["outcome"]))
 
             for action, arg in steps:
