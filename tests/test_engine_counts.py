@@ -70,9 +70,10 @@ def test_initial_incremental_and_idle_syncs_cost_what_they_should(
     git_repo.commit_files({f"onto/c{i}.ttl": ttl(i) for i in range(n)})
     first, kinds = github_sync(api_url, db_path)
     assert (first.status, first.processed) == ("done", n)
-    # head + tree + tarball (+ the codeload download it redirects to), whatever n is.
-    assert kinds == {"head": 1, "tree": 1, "tarball": 1, "codeload": 1}
-    assert first.requests == 4
+    # The branch's tarball, the codeload download it redirects to, and the tree of the
+    # commit the archive names, whatever n is: no head request, no blob.
+    assert kinds == {"tarball": 1, "codeload": 1, "tree": 1}
+    assert first.requests == 3
 
     k = 3
     git_repo.commit_files({f"onto/c{i}.ttl": ttl(i, 2) for i in range(k)})

@@ -341,6 +341,108 @@ def test_archive_files_rewritten_or_missing_are_fetched_as_blobs(
     assert source.stats.by_kind == {"head": 1, "tree": 1, "tarball": 1, "codeload": 1, "blob": 2}
 
 
+def tar_gz_without_commit(files: dict[str, bytes]) -> bytes:
+    """An archive of a tree, not a commit: ``git archive`` writes no pax comment then."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.USTAR_FORMAT) as archive:
+        for path, data in files.items():
+            info = tarfile.TarInfo("octo-onto-5555555/" + path)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def prefetched_sync(
+    source: GitHubSource, branch: str | None
+) -> tuple[str | None, dict[str, bytes]]:
+    """What the engine does on an initial sync: prefetch, list, fetch, release."""
+
+    async def go() -> tuple[str | None, dict[str, bytes]]:
+        head = await source.prefetch(branch)
+        if head is None:
+            return None, {}
+        tree = await source.list_tree(head)
+        got = {f.entry.path: f.data async for f in source.fetch(head, tree.entries)}
+        source.release()
+        return head, got
+
+    return run(go())
+
+
+@pytest.mark.parametrize(("branch", "path"), [("main", "/tarball/main"), (None, "/tarball")])
+def test_an_initial_sync_is_the_branch_archive_and_the_tree_of_its_commit(
+    source: GitHubSource, httpx_mock: HTTPXMock, branch: str | None, path: str
+) -> None:
+    files = files_of(3)  # under tarball_min_files: the kept archive is used all the same
+    context = {"static/ns/v2.jsonld": b'{"@context": {}}'}
+    location = f"{CODELOAD}/refs/heads/main?token=SIGNED"
+    httpx_mock.add_response(url=BASE + path, status_code=302, headers={"Location": location})
+    httpx_mock.add_response(url=location, content=tar_gz(files | context))
+    items = [blob_item(p, d) for p, d in (files | context).items()]
+    httpx_mock.add_response(url=f"{BASE}/git/trees/{HEAD}?recursive=1", json=tree_json(items))
+
+    async def go() -> tuple[str | None, dict[str, bytes], dict[str, bytes]]:
+        head = await source.prefetch(branch)
+        assert head is not None
+        tree = await source.list_tree(head)
+        by_path = tree.by_path()
+        # The engine reads the context document first, then the pages: one archive.
+        first = {
+            f.entry.path: f.data async for f in source.fetch(head, [by_path["static/ns/v2.jsonld"]])
+        }
+        rest = [e for e in tree.entries if e.path not in context]
+        second = {f.entry.path: f.data async for f in source.fetch(head, rest)}
+        source.release()
+        return head, first, second
+
+    assert run(go()) == (HEAD, context, files)
+    assert [str(r.url) for r in httpx_mock.get_requests()] == [
+        BASE + path,
+        location,
+        f"{BASE}/git/trees/{HEAD}?recursive=1",
+    ]
+    assert source.stats.by_kind == {"tarball": 1, "codeload": 1, "tree": 1}
+
+
+def test_after_release_the_archive_is_downloaded_again_by_commit(
+    source: GitHubSource, httpx_mock: HTTPXMock
+) -> None:
+    files = files_of(20)
+    httpx_mock.add_response(
+        url=f"{BASE}/tarball/main", status_code=302, headers={"Location": f"{CODELOAD}/main"}
+    )
+    httpx_mock.add_response(url=f"{CODELOAD}/main", content=tar_gz(files))
+    httpx_mock.add_response(
+        url=f"{BASE}/tarball/{HEAD}", status_code=302, headers={"Location": f"{CODELOAD}/{HEAD}"}
+    )
+    httpx_mock.add_response(url=f"{CODELOAD}/{HEAD}", content=tar_gz(files))
+
+    async def go() -> dict[str, bytes]:
+        head = await source.prefetch("main")
+        assert head == HEAD
+        source.release()
+        return {f.entry.path: f.data async for f in source.fetch(HEAD, entries_of(files))}
+
+    assert run(go()) == files
+    assert source.stats.by_kind == {"tarball": 2, "codeload": 2}
+
+
+def test_an_archive_that_names_no_commit_is_dropped_and_the_head_resolved(
+    source: GitHubSource, httpx_mock: HTTPXMock
+) -> None:
+    files = files_of(2)
+    httpx_mock.add_response(
+        url=f"{BASE}/tarball/main", status_code=302, headers={"Location": f"{CODELOAD}/main"}
+    )
+    httpx_mock.add_response(url=f"{CODELOAD}/main", content=tar_gz_without_commit(files))
+    assert prefetched_sync(source, "main") == (None, {})
+    mock_head_and_tree(httpx_mock, files)
+    for data in files.values():
+        httpx_mock.add_response(url=f"{BASE}/git/blobs/{git_blob_sha(data)}", content=data)
+    assert sync(source) == files  # blobs: nothing was kept from the dropped archive
+    assert source.stats.by_kind == {"tarball": 1, "codeload": 1, "head": 1, "tree": 1, "blob": 2}
+
+
 def test_a_few_files_of_a_huge_tree_come_as_blobs(
     source: GitHubSource, httpx_mock: HTTPXMock
 ) -> None:

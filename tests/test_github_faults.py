@@ -277,18 +277,18 @@ def h(git_repo: GitRepo, db_path: Path, tmp_path: Path) -> Iterator[Harness]:
         yield h
 
 
-# A clean first sync is head, tree, tarball, codeload (4 requests); the second is head,
-# tree and the 5 changed blobs (7).
-FIRST = ["head", "tree", "tarball", "codeload"]
+# A clean first sync is the branch's tarball, its codeload download and the tree of the
+# commit the archive names (3 requests); the second is head, tree and the 5 changed blobs (7).
+FIRST = ["tarball", "codeload", "tree"]
 SECOND = ["head", "tree"] + ["blob"] * 5
 
 
-def test_without_faults_two_syncs_cost_4_then_7_requests(h: Harness) -> None:
+def test_without_faults_two_syncs_cost_3_then_7_requests(h: Harness) -> None:
     h.synced(h.push({}))
     assert h.kinds() == FIRST
     h.synced(h.push(CHANGES, delete=("props/p7.ttl",)))
     assert h.kinds() == SECOND
-    assert h.runs() == [("done", 4), ("done", 7)]
+    assert h.runs() == [("done", 3), ("done", 7)]
     assert h.source_sleep.sleeps == h.service_sleep.sleeps == []
 
 
@@ -296,25 +296,25 @@ def test_5xx_bursts_are_retried_with_backoff_and_a_long_one_interrupts_the_run(
     h: Harness,
 ) -> None:
     h.state.faults = [
-        Fault(HEAD, status=502, times=2),
         Fault(TREE, status=500),
         Fault(TARBALL, status=503, times=2),
         Fault(CODELOAD, status=502),
     ]
     h.synced(h.push({}))
-    assert h.kinds() == ["head"] * 3 + ["tree"] * 2 + ["tarball"] * 3 + ["codeload"] * 2
+    assert h.kinds() == ["tarball"] * 3 + ["codeload"] * 2 + ["tree"] * 2
     # Exponential from 1 s, jitter pinned at 0.75: 0.75, 1.5, 3, ...
-    assert h.source_sleep.sleeps == [0.75, 1.5, 0.75, 0.75, 1.5, 0.75]
+    assert h.source_sleep.sleeps == [0.75, 1.5, 0.75, 0.75]
 
     # 8 errors in a row outlast the source's 6 attempts: the run is interrupted with its
     # tasks kept, the coordinator waits (5 s x 1.25 jitter) and the next run finishes.
-    h.state.faults = [Fault(BLOB, status=500, times=8)]
+    h.state.faults = [Fault(HEAD, status=502, times=2), Fault(BLOB, status=500, times=8)]
     h.synced(h.push(CHANGES, delete=("props/p7.ttl",)))
-    assert h.kinds() == ["head", "tree"] + ["blob"] * 6 + ["head"] + ["blob"] * 7
-    assert h.source_sleep.sleeps[6:] == [0.75, 1.5, 3.0, 6.0, 12.0, 0.75, 1.5]
+    assert h.kinds() == ["head"] * 3 + ["tree"] + ["blob"] * 6 + ["head"] + ["blob"] * 7
+    head_waits, blob_waits = [0.75, 1.5], [0.75, 1.5, 3.0, 6.0, 12.0, 0.75, 1.5]
+    assert h.source_sleep.sleeps[4:] == [*head_waits, *blob_waits]
     assert h.service_sleep.sleeps == [6.25]
-    # The second run's head is a 304 (ETag) and the tree of that commit is not asked again.
-    assert h.runs() == [("done", 10), ("interrupted", 8), ("done", 8)]
+    # The third run's head is a 304 (ETag) and the tree of that commit is not asked again.
+    assert h.runs() == [("done", 7), ("interrupted", 10), ("done", 8)]
     assert h.state.faults == []
 
 
@@ -323,25 +323,25 @@ def test_timeouts_are_retried(git_repo: GitRepo, db_path: Path, tmp_path: Path) 
     with harness(git_repo, db_path, tmp_path, timeout=2.0) as h:
         h.state.faults = [Fault(TREE, action="delay", delay=60.0)]
         h.synced(h.push({}))
-        assert h.kinds() == ["head", "tree", "tree", "tarball", "codeload"]
+        assert h.kinds() == ["tarball", "codeload", "tree", "tree"]
 
         h.state.faults = [Fault(BLOB, action="delay", delay=60.0)]
         h.synced(h.push(CHANGES, delete=("props/p7.ttl",)))
         assert h.kinds() == ["head", "tree"] + ["blob"] * 6
         assert h.source_sleep.sleeps == [0.75, 0.75]
-        assert h.runs() == [("done", 5), ("done", 8)]
+        assert h.runs() == [("done", 4), ("done", 8)]
 
 
 def test_dropped_connections_are_retried(h: Harness) -> None:
-    h.state.faults = [Fault(p, action="drop") for p in (HEAD, TREE, TARBALL, CODELOAD)]
+    h.state.faults = [Fault(p, action="drop") for p in (TREE, TARBALL, CODELOAD)]
     h.synced(h.push({}))
-    assert h.kinds() == ["head", "head", "tree", "tree", "tarball", "tarball"] + ["codeload"] * 2
+    assert h.kinds() == ["tarball", "tarball", "codeload", "codeload", "tree", "tree"]
 
-    h.state.faults = [Fault(BLOB, action="drop", times=2)]
+    h.state.faults = [Fault(HEAD, action="drop"), Fault(BLOB, action="drop", times=2)]
     h.synced(h.push(CHANGES, delete=("props/p7.ttl",)))
-    assert h.kinds() == ["head", "tree"] + ["blob"] * 7
+    assert h.kinds() == ["head", "head", "tree"] + ["blob"] * 7
     assert h.source_sleep.sleeps == [0.75] * 4 + [0.75, 1.5]
-    assert h.runs() == [("done", 8), ("done", 9)]
+    assert h.runs() == [("done", 6), ("done", 10)]
 
 
 def test_truncated_trees_are_walked(h: Harness) -> None:
@@ -352,7 +352,7 @@ def test_truncated_trees_are_walked(h: Harness) -> None:
     h.state.faults = [Fault("/repos/*/git/trees/*", status=500)]
     h.synced(h.push({}))
     walk = ["tree"] * 7  # root (cut), root, classes, pages (cut), pages, journals, props
-    assert h.kinds() == ["head", "tree", *walk, "tarball", "codeload"]
+    assert h.kinds() == ["tarball", "codeload", "tree", *walk]
     assert [r.query for r in h.state.requests if kind_of(r.path) == "tree"] == [
         "recursive=1",
         "recursive=1",
@@ -366,7 +366,7 @@ def test_truncated_trees_are_walked(h: Harness) -> None:
 
     h.synced(h.push(CHANGES, delete=("props/p7.ttl",)))
     assert h.kinds() == ["head"] + walk + ["blob"] * 5
-    assert h.runs() == [("done", 11), ("done", 13)]
+    assert h.runs() == [("done", 10), ("done", 13)]
 
 
 @pytest.mark.parametrize("status", [301, 307])
@@ -387,15 +387,15 @@ def test_a_moved_repository_is_followed(
 
     moved = [r.path.startswith(old) for r in h.state.requests]
     if status == 301:  # one redirect, then every request goes to the new name
-        assert first == ["head", "head", "tree", "tarball", "codeload"]
+        assert first == ["tarball", "tarball", "codeload", "tree"]
         assert second == SECOND
-        assert moved == [True] + [False] * 11
-        assert h.runs() == [("done", 5), ("done", 7)]
+        assert moved == [True] + [False] * 10
+        assert h.runs() == [("done", 4), ("done", 7)]
     else:  # each API request is redirected; the 302 to codeload follows the 307
-        assert first == ["head", "head", "tree", "tree", "tarball", "tarball", "codeload"]
+        assert first == ["tarball", "tarball", "codeload", "tree", "tree"]
         assert second == [k for k in SECOND for _ in range(2)]
-        assert moved == [True, False] * 3 + [False] + [True, False] * 7
-        assert h.runs() == [("done", 7), ("done", 14)]
+        assert moved == [True, False, False, True, False] + [True, False] * 7
+        assert h.runs() == [("done", 5), ("done", 14)]
     assert h.source_sleep.sleeps == []
     # Codeload is another origin: the signed link is used without the token.
     codeload = [r for r in h.state.requests if kind_of(r.path) == "codeload"]

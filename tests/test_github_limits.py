@@ -49,7 +49,9 @@ def primary_limit(reset: float) -> Fault:
         "x-ratelimit-reset": str(int(reset)),
         "x-ratelimit-resource": "core",
     }
-    return Fault(HEAD, status=403, headers=headers, body={"message": "API rate limit exceeded"})
+    # An initial sync's first request is the branch's tarball (GitHubSource.prefetch).
+    body = {"message": "API rate limit exceeded"}
+    return Fault(TARBALL, status=403, headers=headers, body=body)
 
 
 def test_secondary_limits_wait_retry_after_or_a_minute(
@@ -61,28 +63,29 @@ def test_secondary_limits_wait_retry_after_or_a_minute(
 
 def secondary_limits(h: Harness) -> None:
     h.state.faults = [
-        Fault(HEAD, status=429, headers={"retry-after": "2"}),
+        Fault(TARBALL, status=429, headers={"retry-after": "2"}),
         Fault(TREE, status=403, headers={"retry-after": "1"}, body={"message": SECONDARY}),
-        Fault(TARBALL, status=403, body={"message": SECONDARY}),  # no header: a minute
     ]
     h.synced(h.push({}))
     assert h.stamped.log == [
-        (0.0, "head"),
-        (2.0, "head"),
+        (0.0, "tarball"),
+        (2.0, "tarball"),
+        (2.0, "codeload"),
         (2.0, "tree"),
         (3.0, "tree"),
-        (3.0, "tarball"),
-        (63.0, "tarball"),
-        (63.0, "codeload"),
     ]
-    assert h.source_sleep.sleeps == [2.0, 1.0, 60.0]
+    assert h.source_sleep.sleeps == [2.0, 1.0]
 
-    # A limit that outlasts the source's 6 attempts interrupts the run; the coordinator then
-    # waits for the limit (1 s), not its own backoff (6.25 s), and no sooner.
+    # No header: a minute. Then a limit that outlasts the source's 6 attempts interrupts the
+    # run; the coordinator waits for the limit (1 s), not its own backoff (6.25 s), no sooner.
     h.stamped.log.clear()
-    h.state.faults = [Fault(BLOB, status=429, headers={"retry-after": "1"}, times=7)]
+    h.state.faults = [
+        Fault(HEAD, status=403, body={"message": SECONDARY}),
+        Fault(BLOB, status=429, headers={"retry-after": "1"}, times=7),
+    ]
     h.synced(h.push(CHANGES, delete=("props/p7.ttl",)))
     assert h.stamped.log == [
+        (3.0, "head"),
         (63.0, "head"),
         (63.0, "tree"),
         *[(63.0 + i, "blob") for i in range(6)],
@@ -90,8 +93,9 @@ def secondary_limits(h: Harness) -> None:
         (69.0, "blob"),
         *[(70.0, "blob")] * 5,
     ]
+    assert h.source_sleep.sleeps[:3] == [2.0, 1.0, 60.0]
     assert h.service_sleep.sleeps == [1.0]
-    assert h.runs() == [("done", 7), ("interrupted", 8), ("done", 7)]
+    assert h.runs() == [("done", 5), ("interrupted", 9), ("done", 7)]
 
 
 def test_an_exhausted_primary_limit_is_waited_out_in_the_run(
@@ -107,14 +111,14 @@ def test_an_exhausted_primary_limit_is_waited_out_in_the_run(
         assert data["current_run"]["phase"] == "planning"
         assert data["next_retry_at"] is None
         assert f'<span id="ratelimit">rate limited until {until}</span>' in h.page()
-        assert h.kinds() == ["head"]
+        assert h.kinds() == ["tarball"]
         assert (h.source_sleep.sleeps, h.source_sleep.holding) == ([1800.0], 1)
 
         h.source_sleep.release()
         h.synced(head)
-        assert h.kinds() == ["head", *FIRST]
-        assert h.stamped.log == [(0.0, "head")] + [(1800.0, k) for k in FIRST]
-        assert h.runs() == [("done", 5)]
+        assert h.kinds() == ["tarball", *FIRST]
+        assert h.stamped.log == [(0.0, "tarball")] + [(1800.0, k) for k in FIRST]
+        assert h.runs() == [("done", 4)]
         assert '<span id="ratelimit">not rate limited</span>' in h.page()
 
 
@@ -134,16 +138,16 @@ def test_a_reset_beyond_max_wait_is_waited_by_the_coordinator(
         page = h.page()
         assert f'<span id="ratelimit">rate limited until {until}</span>' in page
         assert f"next retry at {until}" in page
-        assert h.kinds() == ["head"]
+        assert h.kinds() == ["tarball"]
         assert (h.service_sleep.sleeps, h.service_sleep.holding) == ([1800.0], 1)
 
         h.service_sleep.release()
         h.synced(head)
-        assert h.stamped.log == [(0.0, "head")] + [(1800.0, k) for k in FIRST]
-        assert h.runs() == [("interrupted", 1), ("done", 4)]
+        assert h.stamped.log == [(0.0, "tarball")] + [(1800.0, k) for k in FIRST]
+        assert h.runs() == [("interrupted", 1), ("done", 3)]
         with contextlib.closing(sqlite3.connect(h.db)) as conn:
             error = conn.execute("SELECT error FROM sync_runs ORDER BY id LIMIT 1").fetchone()
-        assert error == (f"branch 'main' of {REPO}: primary rate limit spent (403)",)
+        assert error == (f"tarball of main from {REPO}: primary rate limit spent (403)",)
         assert h.source_sleep.sleeps == []
         assert h.status()["next_retry_at"] is None
 
@@ -164,13 +168,13 @@ def test_an_outage_backs_off_exponentially_and_a_success_resets_it(
         assert (data["next_retry_at"], data["rate_limited_until"]) == (retry_at, None)
         assert (data["current_run"], data["queue_depth"]) == (None, 1)
         assert f"next retry at {retry_at}" in h.page()
-        assert h.kinds() == ["head"] * 18
+        assert h.kinds() == ["tarball"] * 18
 
         h.service_sleep.release()
         h.synced(head)
-        assert h.kinds() == ["head"] * 18 + FIRST
+        assert h.kinds() == ["tarball"] * 18 + FIRST
         assert h.service_sleep.sleeps == [6.25, 12.5, 25.0]
-        assert h.runs() == [("interrupted", 6)] * 3 + [("done", 4)]
+        assert h.runs() == [("interrupted", 6)] * 3 + [("done", 3)]
 
         # The next outage starts again from 5 s (x 1.25 jitter).
         h.state.faults = [Fault("/repos/*", status=503, times=6)]

@@ -55,6 +55,16 @@ class Source(Protocol):
         """Every blob of the commit's tree, recursively, with its blob SHA."""
         ...
 
+    async def prefetch(self, branch: str | None) -> str | None:
+        """For a run that will read every file: download the branch whole ahead of time if
+        that is cheaper, and return the commit downloaded (its files then come from that
+        download); None when the source does nothing of the kind."""
+        ...
+
+    def release(self) -> None:
+        """Let go of what :meth:`prefetch` kept; the engine calls it when a run ends."""
+        ...
+
     def fetch(self, commit: str, entries: Sequence[TreeEntry]) -> AsyncIterator[FetchedFile]:
         """Yield the content of each entry, in any order, its blob SHA verified.
 

@@ -130,5 +130,11 @@ class GitSource:
                 proc.kill()
             await proc.wait()
 
+    async def prefetch(self, branch: str | None) -> str | None:
+        return None  # a local repository has nothing to download ahead
+
+    def release(self) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None

@@ -14,8 +14,11 @@ The tarball rule: tarball when ``len(entries) > max(tarball_min_files, tree_byte
 tarball_bytes_per_request)``, ``tree_bytes`` being the size of all blobs of the commit's
 tree (the archive holds them all). A sync of k files thus costs head + tree + k blobs =
 k + 2 requests up to the threshold and head + tree + tarball + codeload = 4 above it
-(``tarball_min_files >= 2`` keeps 4 <= k + 2): an initial sync is a constant 4, 5 with the
-default-branch lookup. The byte term stops a 2 GB archive being fetched for a few files.
+(``tarball_min_files >= 2`` keeps 4 <= k + 2). The byte term stops a 2 GB archive being
+fetched for a few files. An initial sync (nothing synced yet) skips the head: it downloads
+the branch's archive first (:meth:`GitHubSource.prefetch`), takes the commit from the
+archive, lists that commit's tree and reads every file from the archive it already has:
+tarball + codeload + tree = 3 requests whatever the size, with or without a branch set.
 Files the archive rewrites (``export-subst``/``eol`` attributes) or lacks are then
 fetched as blobs, one request each, on top.
 
@@ -114,6 +117,8 @@ class GitHubSource:
         self._default_branch: str | None = None
         self._heads: dict[str, tuple[str, str]] = {}  # branch -> (ETag, SHA)
         self._tree: Tree | None = None  # a commit's tree never changes: keep the last one
+        # The archive prefetch() downloaded, kept for fetch() until release().
+        self._archive: tuple[str, IO[bytes]] | None = None
         self._reset_at: float | None = None  # primary limit spent until then
 
     def __repr__(self) -> str:
@@ -316,6 +321,39 @@ class GitHubSource:
 
         return await self._call("head", request, consume, f"branch {branch!r} of {self.repo}")
 
+    async def prefetch(self, branch: str | None) -> str | None:
+        """Download the branch's archive for a run that will read every file (an initial
+        sync): ``GET .../tarball/{branch}`` and its codeload URL, 2 requests, instead of
+        resolving the head first (1, or 2 with the default-branch lookup) and downloading
+        the archive of that commit after the listing. Without a ref GitHub archives the
+        default branch ("If you omit :ref, the repository's default branch ... will be
+        used", https://docs.github.com/en/rest/repos/contents#download-a-repository-
+        archive-tar). The commit comes from the archive's pax header, where ``git archive``
+        writes it (``git get-tar-commit-id`` reads it back), so the listing and the files
+        are of one commit even if the branch moves meanwhile. None (the archive dropped)
+        when the archive names no commit: the caller resolves the head as usual."""
+        ref = f"/{quote(branch, safe='/')}" if branch else ""
+        what = f"tarball of {branch or 'the default branch'} from {self.repo}"
+        spool = await self._download(f"/tarball{ref}", what)
+        try:
+            commit = await asyncio.to_thread(_archive_commit, spool, what)
+        except BaseException:
+            spool.close()
+            raise
+        if commit is None:
+            spool.close()
+            return None
+        self.release()
+        self._archive = (commit, spool)
+        return commit
+
+    def release(self) -> None:
+        """Let go of the archive prefetch() kept (an 8 MiB buffer or a temporary file)."""
+        if self._archive is not None:
+            _, spool = self._archive
+            self._archive = None
+            spool.close()
+
     async def list_tree(self, commit: str) -> Tree:
         if self._tree is not None and self._tree.commit == commit:
             return self._tree
@@ -353,9 +391,10 @@ class GitHubSource:
 
     async def fetch(self, commit: str, entries: Sequence[TreeEntry]) -> AsyncIterator[FetchedFile]:
         rest: Sequence[TreeEntry] = entries
-        if self._use_tarball(commit, entries):
+        kept = self._archive[1] if self._archive and self._archive[0] == commit else None
+        if kept is not None or self._use_tarball(commit, entries):
             done: set[str] = set()
-            async for fetched in self._from_tarball(commit, entries):
+            async for fetched in self._from_tarball(commit, entries, kept):
                 done.add(fetched.entry.path)
                 yield fetched
             rest = [e for e in entries if e.path not in done]
@@ -371,27 +410,25 @@ class GitHubSource:
             raise SourceError(f"blob SHA mismatch for {entry.path} from {self.description}")
         return FetchedFile(entry=entry, data=data)
 
-    async def _from_tarball(
-        self, commit: str, entries: Sequence[TreeEntry]
-    ) -> AsyncIterator[FetchedFile]:
-        """The entries found intact in the commit's archive (the caller fetches the rest),
-        spooled to a temporary file past SPOOL_IN_MEMORY and read as a stream off the
-        event loop, one file at a time, so memory stays bounded."""
-        what = f"tarball of {commit} from {self.repo}"
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+    async def _download(self, path: str, what: str) -> IO[bytes]:
+        """The archive at API ``path`` (a 302 to codeload, followed), spooled to a temporary
+        file past SPOOL_IN_MEMORY so memory stays bounded; the caller closes it."""
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
 
-            async def save(response: httpx.Response) -> httpx.Request | None:
-                if response.next_request is not None:  # the usual 302 to codeload
-                    return response.next_request
-                spool.seek(0)
-                spool.truncate()
-                async for chunk in response.aiter_bytes(CHUNK):
-                    spool.write(chunk)
-                    self.stats.bytes_fetched += len(chunk)
-                return None
+        async def save(response: httpx.Response) -> httpx.Request | None:
+            if response.next_request is not None:  # the usual 302 to codeload
+                if response.status_code in (301, 308):  # a renamed repository, as in _send
+                    self._moved(response.request.url, response.next_request.url)
+                return response.next_request
+            spool.seek(0)
+            spool.truncate()
+            async for chunk in response.aiter_bytes(CHUNK):
+                spool.write(chunk)
+                self.stats.bytes_fetched += len(chunk)
+            return None
 
-            request = self._request(f"/tarball/{quote(commit, safe='')}")
-            redirect = await self._call("tarball", request, save, what, follow=False)
+        try:
+            redirect = await self._call("tarball", self._request(path), save, what, follow=False)
             for _ in range(MAX_REDIRECTS):
                 if redirect is None:
                     break
@@ -401,6 +438,20 @@ class GitHubSource:
                 redirect = await self._call("codeload", redirect, save, what, follow=False)
             if redirect is not None:
                 raise SourceError(f"{what}: more than {MAX_REDIRECTS} redirects")
+        except BaseException:
+            spool.close()
+            raise
+        return spool
+
+    async def _from_tarball(
+        self, commit: str, entries: Sequence[TreeEntry], kept: IO[bytes] | None = None
+    ) -> AsyncIterator[FetchedFile]:
+        """The entries found intact in the commit's archive (the caller fetches the rest):
+        ``kept`` (prefetch's) or a fresh download, read as a stream off the event loop,
+        one file at a time, so memory stays bounded."""
+        what = f"tarball of {commit} from {self.repo}"
+        spool = kept or await self._download(f"/tarball/{quote(commit, safe='')}", what)
+        try:
             spool.seek(0)
             members = _members(spool, {e.path: e for e in entries}, what)
             try:
@@ -411,8 +462,12 @@ class GitHubSource:
             finally:
                 with contextlib.suppress(ValueError):  # still running in a cancelled thread
                     members.close()
+        finally:
+            if kept is None:
+                spool.close()
 
     async def aclose(self) -> None:
+        self.release()
         if self._own_client:
             await self._client.aclose()
 
@@ -452,10 +507,24 @@ def _blobs(data: dict[str, Any], prefix: str) -> list[TreeEntry]:
     return entries
 
 
+def _archive_commit(fileobj: IO[bytes], what: str) -> str | None:
+    """The commit id ``git archive`` put in the archive's pax global header, if any."""
+    fileobj.seek(0)
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r|*") as archive:
+            archive.next()  # reads the global header, which comes first
+            comment = archive.pax_headers.get("comment", "")
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise RetryableError(f"{what} could not be read: {exc}") from exc
+    is_sha = len(comment) in (40, 64) and all(c in "0123456789abcdef" for c in comment)
+    return comment if is_sha else None
+
+
 def _members(
     fileobj: IO[bytes], wanted: dict[str, TreeEntry], what: str
 ) -> Generator[tuple[TreeEntry, bytes], None, None]:
     """The wanted regular files of a GitHub archive, its ``owner-repo-sha/`` prefix cut."""
+    left = len(wanted)
     try:
         with tarfile.open(fileobj=fileobj, mode="r|*") as archive:
             for member in archive:
@@ -464,5 +533,8 @@ def _members(
                 handle = archive.extractfile(member) if entry is not None else None
                 if entry is not None and handle is not None:
                     yield entry, handle.read()
+                    left -= 1
+                    if left == 0:  # e.g. one context file: no need to read the rest
+                        return
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise RetryableError(f"{what} could not be read: {exc}") from exc

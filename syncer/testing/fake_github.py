@@ -302,7 +302,9 @@ def _routes(state: FakeGitHubState) -> list[Route]:
         )
 
     async def tarball(request: Request) -> Response:
-        sha = await rev(request.path_params["ref"]) if ours(request) else None
+        # No ref: the default branch, as GitHub does.
+        ref = request.path_params.get("ref") or await branch_name()
+        sha = await rev(ref) if ours(request) else None
         if sha is None:
             return _not_found()
         base = state.codeload_url or str(request.base_url).rstrip("/")
@@ -347,6 +349,7 @@ def _routes(state: FakeGitHubState) -> list[Route]:
         Route(REPO + "/branches/{branch:path}", branch),
         Route(REPO + "/git/trees/{sha:path}", tree),
         Route(REPO + "/git/blobs/{sha}", blob),
+        Route(REPO + "/tarball", tarball),
         Route(REPO + "/tarball/{ref:path}", tarball),
         Route(REPO + "/contents", contents),
         Route(REPO + "/contents/{path:path}", contents),
