@@ -532,7 +532,8 @@ def _members(
             for member in archive:
                 # A TarFile remembers every member it has read, even streaming: 10,000
                 # TarInfos were 5 MB by the end of the archive. We never look back.
-                archive.members.clear()
+                # (Through vars(): typeshed versions disagree on declaring `members`.)
+                vars(archive)["members"].clear()
                 _, sep, path = member.name.partition("/")
                 entry = wanted.get(path) if sep and member.isreg() else None
                 handle = archive.extractfile(member) if entry is not None else None
