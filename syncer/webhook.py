@@ -116,9 +116,17 @@ def _payload_object(body: bytes, content_type: str) -> dict[str, Any]:
     return data
 
 
-def _str(value: object) -> str | None:
+# Longer than any ref, SHA or owner/name GitHub sends (a repository name is at most 100
+# characters, an owner 39; git refs are path names, which file systems cap per component
+# at 255 bytes): a longer one is refused rather than recorded in `deliveries`.
+MAX_FIELD = 1024
+
+
+def _str(value: object, name: str) -> str | None:
     if not isinstance(value, str) or not value:
         return None
+    if len(value) > MAX_FIELD:
+        raise BadRequest(f"malformed payload: {name} longer than {MAX_FIELD} characters")
     try:
         value.encode("utf-8")  # JSON may carry lone surrogates ("\\ud800"); SQLite cannot
     except UnicodeEncodeError as exc:
@@ -132,18 +140,18 @@ def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery:
     event = _header(headers, EVENT_HEADER)
     if not delivery_id or len(delivery_id) > 200:
         raise BadRequest("missing or oversized X-GitHub-Delivery")
-    if not event:
-        raise BadRequest("missing X-GitHub-Event")
+    if not event or len(event) > 200:
+        raise BadRequest("missing or oversized X-GitHub-Event")
     data = _payload_object(body, _header(headers, "content-type") or "application/json")
     repository = data.get("repository")
     repo: dict[str, Any] = repository if isinstance(repository, dict) else {}
     return Delivery(
         id=delivery_id,
         event=event,
-        repository=_str(repo.get("full_name")),
-        default_branch=_str(repo.get("default_branch")),
-        ref=_str(data.get("ref")),
-        after=_str(data.get("after")),
+        repository=_str(repo.get("full_name"), "repository.full_name"),
+        default_branch=_str(repo.get("default_branch"), "repository.default_branch"),
+        ref=_str(data.get("ref"), "ref"),
+        after=_str(data.get("after"), "after"),
         deleted=data.get("deleted") is True,
     )
 

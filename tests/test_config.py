@@ -89,6 +89,6 @@ def test_github_timeout_reaches_the_client() -> None:
     assert s.github_timeout == 45
     source = build_source(s)
     assert isinstance(source, GitHubSource)
-    timeout = source._client.timeout
+    timeout = source._api._client.timeout
     assert (timeout.read, timeout.connect) == (45.0, 10.0)
     assert load_settings({}, env_file=None).github_timeout == 30

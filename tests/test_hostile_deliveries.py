@@ -272,6 +272,18 @@ MALFORMED: list[tuple[str, bytes, str, str]] = [
         "application/json",
         "malformed payload: a string is not valid Unicode",
     ),
+    (
+        "ref of 1,025 characters",
+        b'{"ref": "refs/heads/' + b"b" * 1014 + b'", "repository": {"full_name": "acme/ontology"}}',
+        "application/json",
+        "malformed payload: ref longer than 1024 characters",
+    ),
+    (
+        "repository name of 2,000 characters",
+        b'{"ref": "refs/heads/main", "repository": {"full_name": "' + b"a" * 2000 + b'"}}',
+        "application/json",
+        "malformed payload: repository.full_name longer than 1024 characters",
+    ),
     ("form without payload", b"other=1", FORM, "form-encoded delivery without a payload field"),
     ("form, broken payload", b"payload=%7Bbroken", FORM, "malformed payload: "),
     ("form, payload an array", b"payload=%5B%5D", FORM, "payload is not a JSON object"),
@@ -294,7 +306,8 @@ def test_missing_or_oversized_delivery_headers_are_400(live: Live) -> None:
     body = push_body(live)
     for drop, value, error in [
         ("X-GitHub-Delivery", None, "missing or oversized X-GitHub-Delivery"),
-        ("X-GitHub-Event", None, "missing X-GitHub-Event"),
+        ("X-GitHub-Event", None, "missing or oversized X-GitHub-Event"),
+        ("X-GitHub-Event", "push" * 51, "missing or oversized X-GitHub-Event"),
         ("X-GitHub-Delivery", "d" * 201, "missing or oversized X-GitHub-Delivery"),
     ]:
         headers = headers_for(body)

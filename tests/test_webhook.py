@@ -148,3 +148,13 @@ def test_other_repository_is_refused() -> None:
     decision = decide(push(repository="evil/fork"), repo="acme/ontology", branch=None)
     assert (decision.outcome, decision.status_code) == ("refused", 403)
     assert decision.reason == "delivery for evil/fork, not acme/ontology"
+
+
+def test_payload_strings_up_to_1024_characters_are_kept_longer_ones_refused() -> None:
+    data = json.loads(sample("push.json"))
+    data["ref"] = "refs/heads/" + "b" * 1013
+    assert parse_delivery(headers("push"), json.dumps(data).encode()).ref == data["ref"]
+    data["ref"] += "b"
+    with pytest.raises(BadRequest) as caught:
+        parse_delivery(headers("push"), json.dumps(data).encode())
+    assert str(caught.value) == "malformed payload: ref longer than 1024 characters"
