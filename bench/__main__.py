@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -155,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             report.splice(args.docs, "profile", f"```\n{profile_text}```", command)
     if args.docs is not None:
         report.splice(args.docs, "results", table, command)
+        # The results folder is not committed; the chart the docs show is, beside them.
+        shutil.copyfile(args.out / f"{args.name}.png", args.docs.with_suffix(".png"))
     print(table)
     print(f"written: {args.out / args.name}.json, .md, .png")
     return 0

@@ -202,8 +202,9 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
     names, seconds, colors = [], [], []
     for run in results["full_sync"]:
         for kind, color in (
@@ -219,13 +220,16 @@ def chart(results: dict[str, Any], path: Path) -> None:
     left.set_xscale("log")
     left.set_xlabel("full sync, seconds (log scale)")
     left.invert_yaxis()
+    for index, value in enumerate(seconds):
+        left.annotate(f" {value:.1f} s", (value, index), va="center", fontsize=9)
+    left.set_xlim(right=max(seconds) * 3)
     labels, values, goals = [], [], []
     service = results.get("service")
     if service:
         labels += [
-            "push 1 file\nack->committed p50",
-            "push 20 files\nack->committed p50",
-            "webhook ack p99",
+            "push, 1 file\nack->committed\np50",
+            "push, 20 files\nack->committed\np50",
+            "webhook ack\np99",
         ]
         values += [
             service["push_1"]["p50_s"] * 1000,
@@ -237,10 +241,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
     labels.append("unchanged\nreconciliation")
     values.append(first["reconcile"]["seconds"] * 1000)
     goals.append(1000)
-    right.bar(labels, values, color="tab:blue")
+    bars = right.bar(labels, values, color="tab:blue")
+    right.bar_label(bars, [f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms" for v in values], fontsize=9)
     right.scatter(labels, goals, marker="_", s=900, color="black", label="target")
     right.set_yscale("log")
     right.set_ylabel("milliseconds (log scale)")
+    for axis in (left.xaxis, right.yaxis):  # plain numbers, no labels on minor ticks
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
+    right.tick_params(axis="x", labelsize=9)
     right.legend()
     fig.suptitle(f"syncer benchmark, {results['latency_s'] * 1000:.0f} ms per GitHub request")
     fig.tight_layout()
