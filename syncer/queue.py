@@ -210,6 +210,17 @@ def take_lease(
     return cursor.rowcount == 1
 
 
+def take_over_lease(
+    conn: sqlite3.Connection, name: str, owner: str, gone: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take the named lease from ``gone``, a holder known to be dead, if it still holds it."""
+    cursor = conn.execute(
+        "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
+        (owner, (now + ttl).isoformat(), name, gone),
+    )
+    return cursor.rowcount == 1
+
+
 def release_lease(conn: sqlite3.Connection, name: str, owner: str) -> None:
     conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 

@@ -4,15 +4,20 @@ Webhooks get lost (GitHub does not redeliver failed deliveries on its own,
 https://docs.github.com/en/webhooks/using-webhooks/best-practices-for-using-webhooks),
 so a scheduled full reconciliation re-plans the whole tree against the database. With
 several processes on one database, the ``leases`` row makes sure only one of them queues
-it; the lease expires on its own if its holder dies.
+it. Its owner is ``host:pid``; it expires on its own after LEASE_TTL if its holder dies,
+and sooner when the holder is a process of this host that no longer exists (a kill -9:
+the restarted service has another pid and would otherwise skip reconciling for hours).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import socket
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -47,13 +52,38 @@ def trigger(cron: str, timezone: str) -> CronTrigger:
     return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
 
 
+def pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
+def holder_is_gone(owner: str, host: str, exists: Callable[[int], bool] = pid_exists) -> bool:
+    """Whether lease owner ``host:pid`` is a process of ``host`` that no longer exists.
+
+    Only this host's processes can be asked; one elsewhere is waited out (LEASE_TTL).
+    """
+    owner_host, _, pid = owner.rpartition(":")
+    return owner_host == host and pid.isdigit() and int(pid) != os.getpid() and not exists(int(pid))
+
+
 async def reconcile(
     service: Service, *, kind: str = "reconcile", force: bool = False
 ) -> int | None:
-    """Queue a reconciliation unless another process holds the lease; the run id or None."""
-    took = await service.writer.run(
-        queue.take_lease, LEASE, service.owner, datetime.now(UTC), LEASE_TTL
-    )
+    """Queue a reconciliation unless another live process holds the lease; the run id or None."""
+    now = datetime.now(UTC)
+    took = await service.writer.run(queue.take_lease, LEASE, service.owner, now, LEASE_TTL)
+    if not took:
+        holder = await service.writer.read(queue.lease_holder, LEASE)
+        if holder is not None and holder_is_gone(holder[0], socket.gethostname()):
+            log.warning("taking over the reconciliation lease of %s: it has exited", holder[0])
+            took = await service.writer.run(
+                queue.take_over_lease, LEASE, service.owner, holder[0], now, LEASE_TTL
+            )
     if not took:
         log.info("reconciliation skipped: another process holds the lease")
         return None

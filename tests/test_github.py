@@ -125,6 +125,15 @@ def files_of(n: int) -> dict[str, bytes]:
     return {f"dir{i % 3}/f{i}.ttl": f"<urn:f{i}> a <urn:C> .\n".encode() for i in range(n)}
 
 
+def mock_archive(httpx_mock: HTTPXMock, ref: str, archive: bytes) -> None:
+    """GitHub's tarball answer for ``ref``: a 302 to codeload, which serves ``archive``."""
+    location = f"{CODELOAD}/{ref}"
+    httpx_mock.add_response(
+        url=f"{BASE}/tarball/{ref}", status_code=302, headers={"Location": location}
+    )
+    httpx_mock.add_response(url=location, content=archive)
+
+
 def mock_head_and_tree(httpx_mock: HTTPXMock, files: dict[str, bytes]) -> None:
     httpx_mock.add_response(url=f"{BASE}/commits/main", text=HEAD)
     items = [blob_item(p, d) for p, d in files.items()]
@@ -408,14 +417,8 @@ def test_after_release_the_archive_is_downloaded_again_by_commit(
     source: GitHubSource, httpx_mock: HTTPXMock
 ) -> None:
     files = files_of(20)
-    httpx_mock.add_response(
-        url=f"{BASE}/tarball/main", status_code=302, headers={"Location": f"{CODELOAD}/main"}
-    )
-    httpx_mock.add_response(url=f"{CODELOAD}/main", content=tar_gz(files))
-    httpx_mock.add_response(
-        url=f"{BASE}/tarball/{HEAD}", status_code=302, headers={"Location": f"{CODELOAD}/{HEAD}"}
-    )
-    httpx_mock.add_response(url=f"{CODELOAD}/{HEAD}", content=tar_gz(files))
+    mock_archive(httpx_mock, "main", tar_gz(files))
+    mock_archive(httpx_mock, HEAD, tar_gz(files))
 
     async def go() -> dict[str, bytes]:
         head = await source.prefetch("main")
@@ -431,10 +434,7 @@ def test_an_archive_that_names_no_commit_is_dropped_and_the_head_resolved(
     source: GitHubSource, httpx_mock: HTTPXMock
 ) -> None:
     files = files_of(2)
-    httpx_mock.add_response(
-        url=f"{BASE}/tarball/main", status_code=302, headers={"Location": f"{CODELOAD}/main"}
-    )
-    httpx_mock.add_response(url=f"{CODELOAD}/main", content=tar_gz_without_commit(files))
+    mock_archive(httpx_mock, "main", tar_gz_without_commit(files))
     assert prefetched_sync(source, "main") == (None, {})
     mock_head_and_tree(httpx_mock, files)
     for data in files.values():

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syncer.reconcile import catch_up, overdue, start_scheduler, trigger
+from syncer import queue
+from syncer.reconcile import (
+    LEASE,
+    catch_up,
+    holder_is_gone,
+    overdue,
+    reconcile,
+    start_scheduler,
+    trigger,
+)
 from syncer.service import Service
 from syncer.sources.git import GitSource
 from syncer.testing.gitrepo import GitRepo
@@ -84,3 +97,50 @@ def test_catch_up_after_a_missed_or_cut_off_reconciliation(
     assert (first, on_time) == (None, None)
     assert missed is not None
     assert again == missed  # the same holder renews its lease; the request coalesces
+
+
+def exited_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_holder_is_gone_only_for_a_dead_process_of_this_host() -> None:
+    host = socket.gethostname()
+    assert holder_is_gone(f"{host}:{exited_pid()}", host) is True
+    assert holder_is_gone(f"{host}:{os.getppid()}", host) is False  # alive
+    assert holder_is_gone(f"{host}:{os.getpid()}", host) is False  # ourselves
+    assert holder_is_gone(f"elsewhere:{exited_pid()}", host) is False  # cannot ask
+    assert holder_is_gone(f"{host}:notapid", host) is False
+    assert holder_is_gone("a:b:1", "a:b", lambda pid: False) is True  # host with a colon
+
+
+def test_a_lease_left_by_a_killed_process_is_taken_over_a_live_ones_is_not(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    git_repo.commit_files({"a.ttl": "@prefix ex: <https://e.org/> . ex:a ex:b ex:c ."})
+    settings = settings_for(git_repo, db_path)
+    host = socket.gethostname()
+    ttl = timedelta(hours=6)
+
+    async def attempt(holder: str) -> tuple[int | None, tuple[str, str] | None]:
+        writer = Writer(db_path)
+        service = Service(settings, GitSource(git_repo.path), writer)
+        try:
+            await writer.run(lambda c: c.execute("DELETE FROM leases"))
+            # The holder took the lease a minute ago, good for hours more.
+            taken = datetime.now(UTC) - timedelta(minutes=1)
+            assert await writer.run(queue.take_lease, LEASE, holder, taken, ttl)
+            run_id = await reconcile(service)
+            return run_id, await writer.read(queue.lease_holder, LEASE)
+        finally:
+            writer.close()
+
+    alive = f"{host}:{os.getppid()}"
+    run_id, holder = asyncio.run(attempt(alive))
+    assert run_id is None and holder is not None and holder[0] == alive
+    killed = f"{host}:{exited_pid()}"
+    run_id, holder = asyncio.run(attempt(killed))
+    assert run_id is not None
+    assert holder is not None and holder[0] == f"{host}:{os.getpid()}"

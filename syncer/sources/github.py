@@ -33,7 +33,7 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
@@ -50,21 +50,10 @@ from syncer.sources.github_answers import (
 )
 from syncer.sources.github_api import GitHubAPI, read_body
 
-T = TypeVar("T")
-
-# https://docs.github.com/en/rest/about-the-rest-api/api-versions
-API_VERSION = "2022-11-28"
-JSON = "application/vnd.github+json"
 # https://docs.github.com/en/rest/git/blobs#get-a-blob (custom media types)
 RAW = "application/vnd.github.raw+json"
 # https://docs.github.com/en/rest/commits/commits#get-a-commit: the bare SHA as text.
 SHA = "application/vnd.github.sha"
-BACKOFF_BASE, BACKOFF_CAP = 1.0, 60.0
-MAX_REDIRECTS = 5
-# The archive spills to a temporary file beyond this. Small: an in-memory spool grows by
-# doubling and is copied when it rolls over, so 8 MiB cost 30 MB of peak memory.
-SPOOL_IN_MEMORY = 1024 * 1024
-CHUNK = 64 * 1024
 
 
 class GitHubSource:
