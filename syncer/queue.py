@@ -107,6 +107,16 @@ def request_sync(
     return SyncRequest(int(cursor.lastrowid or 0), kind, force, run_id)
 
 
+def full_run_in_flight(conn: sqlite3.Connection, oid: str) -> bool:
+    """Whether a reconciliation or resync is pending or running (one covers the whole tree)."""
+    row = conn.execute(
+        "SELECT 1 FROM sync_requests WHERE ontology_id = ? AND status IN ('pending', 'running')"
+        " AND kind IN ('reconcile', 'resync') LIMIT 1",
+        (oid,),
+    ).fetchone()
+    return row is not None
+
+
 def claim_request(conn: sqlite3.Connection, oid: str, now: str) -> SyncRequest | None:
     """Take the pending request (atomically: another process may be claiming too)."""
     request = pending_request(conn, oid)

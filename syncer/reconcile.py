@@ -132,6 +132,10 @@ async def catch_up(service: Service, now: datetime | None = None) -> int | None:
     cron = trigger(service.settings.reconcile_cron, service.settings.timezone)
     if last is None or not overdue(cron, last, now or datetime.now(UTC)):
         return None
+    if await service.writer.read(queue.full_run_in_flight, service.oid):
+        # The one a crash cut off is being resumed (Service.start requeued it): it is the
+        # catch-up. Queueing another would run the whole tree twice.
+        return None
     log.info("catching up a reconciliation (last: %s, %s)", *last)
     return await reconcile(service)
 

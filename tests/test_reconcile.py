@@ -88,7 +88,12 @@ def test_catch_up_after_a_missed_or_cut_off_reconciliation(
             )
             on_time = await catch_up(service, now)
             missed = await catch_up(service, datetime(2026, 11, 24, 4, 0, tzinfo=UTC))
+            # Restarted again before it ran: the pending reconciliation is the catch-up.
             again = await catch_up(service, datetime(2026, 11, 24, 4, 0, tzinfo=UTC))
+            pending = await writer.read(
+                lambda c: c.execute("SELECT kind, status FROM sync_requests").fetchall()
+            )
+            assert [tuple(row) for row in pending] == [("reconcile", "pending")]
             return [first, on_time, missed, again]
         finally:
             writer.close()
@@ -96,7 +101,37 @@ def test_catch_up_after_a_missed_or_cut_off_reconciliation(
     first, on_time, missed, again = asyncio.run(go())
     assert (first, on_time) == (None, None)
     assert missed is not None
-    assert again == missed  # the same holder renews its lease; the request coalesces
+    assert again is None
+
+
+def test_no_catch_up_while_a_cut_off_resync_is_resumed(git_repo: GitRepo, db_path: Path) -> None:
+    git_repo.commit_files({"a.ttl": "@prefix ex: <https://e.org/> . ex:a ex:b ex:c ."})
+    settings = settings_for(git_repo, db_path)
+
+    async def go() -> tuple[int | None, list[tuple[str, str]]]:
+        writer = Writer(db_path)
+        service = Service(settings, GitSource(git_repo.path), writer)
+        try:
+            # A resync was running when the process was killed; on start it is requeued.
+            request = await writer.run(queue.request_sync, "default", "resync", False, "t0")
+            await writer.run(queue.claim_request, "default", "t1")
+            await writer.run(
+                lambda c: c.execute(
+                    "UPDATE sync_runs SET status = 'running' WHERE id = ?", (request.run_id,)
+                )
+            )
+            await writer.run(queue.recover, "default", "t2")
+            caught = await catch_up(service, datetime(2026, 11, 24, 4, 0, tzinfo=UTC))
+            rows = await writer.read(
+                lambda c: c.execute("SELECT kind, status FROM sync_requests").fetchall()
+            )
+            return caught, [tuple(row) for row in rows]
+        finally:
+            writer.close()
+
+    caught, requests = asyncio.run(go())
+    assert caught is None
+    assert requests == [("resync", "pending")]
 
 
 def exited_pid() -> int:
