@@ -33,6 +33,10 @@ log = logging.getLogger("syncer.service")
 # retry in step. A rate-limit reset the source knows of wins: GitHub asks for no request
 # before it (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).
 RETRY_BASE, RETRY_CAP = 5.0, 300.0
+# A storage fault (read-only file, full disk) is retried at least this often: the retry is
+# a cheap probe, and the operator who frees the disk expects the service back at once,
+# not after a 5-minute backoff grown while the disk was full.
+STORAGE_RETRY_CAP = 30.0
 RATE_LIMIT_CAP = 3600.0
 # Bursts of pushes: the first push after a quiet spell starts its run at once, but pushes that
 # arrive while a run is going wait, after it, until none has come for PUSH_QUIET seconds, and
@@ -185,7 +189,7 @@ class Service:
                 self.counters.fatal = str(exc)
                 self._recover = True
                 self.interruptions += 1
-                delay = self._retry_delay()
+                delay = self._retry_delay(cap=STORAGE_RETRY_CAP, storage=True)
                 log.error("storage fault: %s; trying again in %.1f s", exc, delay)
                 self.next_retry_at = self._clock() + delay
                 try:
@@ -260,10 +264,12 @@ class Service:
         if request.kind in ("reconcile", "resync"):
             await self.writer.run(queue.release_lease, "reconcile", self.owner)
 
-    def _retry_delay(self) -> float:
-        """Seconds before retrying after the ``interruptions``-th interrupted run in a row."""
+    def _retry_delay(self, cap: float = RETRY_CAP, *, storage: bool = False) -> float:
+        """Seconds before retrying after the ``interruptions``-th interrupted run in a row:
+        5 s doubling, plus up to half again of jitter, at most ``cap``; a GitHub rate limit
+        is waited out instead (not for a storage fault, which GitHub has nothing to do with)."""
         until = self.source.stats.rate_limited_until
-        if until is not None:
+        if until is not None and not storage:
             return max(1.0, min(RATE_LIMIT_CAP, until - self._clock()))
         step = RETRY_BASE * 2.0 ** min(max(self.interruptions - 1, 0), 16)
-        return min(RETRY_CAP, step * (1.0 + self._rng.random() / 2))
+        return min(cap, step * (1.0 + self._rng.random() / 2))

@@ -16,7 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from syncer.config import Settings
-from syncer.service import Service
+from syncer.service import STORAGE_RETRY_CAP, Service
 from syncer.sources.git import GitSource
 from syncer.testing.fake_github import Fault
 from syncer.testing.gitrepo import GitRepo
@@ -183,7 +183,7 @@ def test_an_outage_backs_off_exponentially_and_a_success_resets_it(
         assert h.service_sleep.sleeps == [6.25, 12.5, 25.0, 6.25]
 
 
-def test_retry_delays_double_up_to_five_minutes_and_a_reset_wins(
+def test_retry_delays_double_up_to_five_minutes_a_reset_wins_storage_faults_every_30_s(
     git_repo: GitRepo, db_path: Path
 ) -> None:
     fake_time = FakeTime()
@@ -197,6 +197,14 @@ def test_retry_delays_double_up_to_five_minutes_and_a_reset_wins(
             service.interruptions = n
             delays.append(service._retry_delay())
         assert delays == [6.25, 12.5, 25.0, 50.0, 100.0, 200.0, 300.0, 300.0, 300.0, 300.0]
+        # A storage fault is retried every 30 s at the most, a rate limit notwithstanding.
+        source.stats.rate_limited_until = fake_time.now + 42.0
+        storage = []
+        for n in range(1, 6):
+            service.interruptions = n
+            storage.append(service._retry_delay(cap=STORAGE_RETRY_CAP, storage=True))
+        assert storage == [6.25, 12.5, 25.0, 30.0, 30.0]
+        source.stats.rate_limited_until = None
 
         source.stats.rate_limited_until = fake_time.now + 42.0
         assert service._retry_delay() == 42.0
