@@ -18,7 +18,10 @@ head, which cannot move the database anywhere but to the head.
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -798,4 +801,43 @@ def test_fuzzed_admin_credentials_are_401(
     for send in sends:
         answer = send()
         assert answer.status_code == 401, answer.text
+    assert dump_all(live.db) == before
+
+
+# --- clients that go away -------------------------------------------------------------------
+
+
+class Records(logging.Handler):
+    """Every record at WARNING or above, and an event when ``wanted`` is logged."""
+
+    def __init__(self, wanted: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.wanted, self.seen, self.bad = wanted, threading.Event(), []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(self.wanted):
+            self.seen.set()
+        if record.levelno >= logging.WARNING:
+            self.bad.append(f"{record.name}: {record.getMessage()}")
+
+
+def test_a_client_closing_mid_body_is_logged_once_without_a_traceback(live: Live) -> None:
+    live.quiet()
+    before = dump_all(live.db)
+    records = Records("webhook body cut off")
+    root = logging.getLogger()
+    root.addHandler(records)
+    try:
+        host, port = live.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(
+                f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1000\r\n"
+                'Content-Type: application/json\r\n\r\n{"ref": '.encode()
+            )
+        assert records.seen.wait(10), "the server never noticed the client leaving"
+        # The same connection's end is logged before any later request is answered.
+        assert live.client.get("/healthz").status_code == 200
+    finally:
+        root.removeHandler(records)
+    assert records.bad == []
     assert dump_all(live.db) == before
