@@ -15,7 +15,6 @@ import asyncio
 import logging
 import os
 import re
-import socket
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -68,7 +67,7 @@ def holder_is_gone(owner: str, host: str, exists: Callable[[int], bool] = pid_ex
     Only this host's processes can be asked; one elsewhere is waited out (LEASE_TTL).
     """
     owner_host, _, pid = owner.rpartition(":")
-    return owner_host == host and pid.isdigit() and int(pid) != os.getpid() and not exists(int(pid))
+    return owner_host == host and pid.isdigit() and not exists(int(pid))
 
 
 async def reconcile(
@@ -79,7 +78,8 @@ async def reconcile(
     took = await service.writer.run(queue.take_lease, LEASE, service.owner, now, LEASE_TTL)
     if not took:
         holder = await service.writer.read(queue.lease_holder, LEASE)
-        if holder is not None and holder_is_gone(holder[0], socket.gethostname()):
+        host = service.owner.rpartition(":")[0]  # owners are host:pid (Service.owner)
+        if holder is not None and holder_is_gone(holder[0], host):
             log.warning("taking over the reconciliation lease of %s: it has exited", holder[0])
             took = await service.writer.run(
                 queue.take_over_lease, LEASE, service.owner, holder[0], now, LEASE_TTL

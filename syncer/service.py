@@ -189,7 +189,7 @@ class Service:
                 self.counters.fatal = str(exc)
                 self._recover = True
                 self.interruptions += 1
-                delay = self._retry_delay(cap=STORAGE_RETRY_CAP, storage=True)
+                delay = self._retry_delay(storage=True)
                 log.error("storage fault: %s; trying again in %.1f s", exc, delay)
                 self.next_retry_at = self._clock() + delay
                 try:
@@ -264,12 +264,14 @@ class Service:
         if request.kind in ("reconcile", "resync"):
             await self.writer.run(queue.release_lease, "reconcile", self.owner)
 
-    def _retry_delay(self, cap: float = RETRY_CAP, *, storage: bool = False) -> float:
+    def _retry_delay(self, *, storage: bool = False) -> float:
         """Seconds before retrying after the ``interruptions``-th interrupted run in a row:
-        5 s doubling, plus up to half again of jitter, at most ``cap``; a GitHub rate limit
-        is waited out instead (not for a storage fault, which GitHub has nothing to do with)."""
+        5 s doubling, plus up to half again of jitter, at most RETRY_CAP (STORAGE_RETRY_CAP
+        after a storage fault); a GitHub rate limit is waited out instead, except after a
+        storage fault, which GitHub has nothing to do with."""
         until = self.source.stats.rate_limited_until
         if until is not None and not storage:
             return max(1.0, min(RATE_LIMIT_CAP, until - self._clock()))
         step = RETRY_BASE * 2.0 ** min(max(self.interruptions - 1, 0), 16)
+        cap = STORAGE_RETRY_CAP if storage else RETRY_CAP
         return min(cap, step * (1.0 + self._rng.random() / 2))

@@ -16,7 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from syncer.config import Settings
-from syncer.service import STORAGE_RETRY_CAP, Service
+from syncer.service import Service
 from syncer.sources.git import GitSource
 from syncer.testing.fake_github import Fault
 from syncer.testing.gitrepo import GitRepo
@@ -202,7 +202,7 @@ def test_retry_delays_double_up_to_five_minutes_a_reset_wins_storage_faults_ever
         storage = []
         for n in range(1, 6):
             service.interruptions = n
-            storage.append(service._retry_delay(cap=STORAGE_RETRY_CAP, storage=True))
+            storage.append(service._retry_delay(storage=True))
         assert storage == [6.25, 12.5, 25.0, 30.0, 30.0]
         source.stats.rate_limited_until = None
 

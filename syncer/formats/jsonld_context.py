@@ -8,8 +8,8 @@ default ``@language``, and a term aliasing ``@nest`` in a ``"@version": 1.1`` co
 shape of a ``"relations": {...}`` object). Everything else (``@base`` and relative IRIs,
 ``@reverse``, ``@nest`` spelt out or in a term definition, ``@list``, index/language/type
 maps, type-scoped contexts, ``@propagate``, ``@direction``, other keyword aliases) raises
-:class:`Unsupported`,
-and the caller hands the block to rdflib, which implements the whole specification.
+:class:`Unsupported`, and the caller hands the block to rdflib, which implements the whole
+specification.
 """
 
 from __future__ import annotations

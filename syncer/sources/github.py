@@ -168,7 +168,7 @@ class GitHubSource:
         return commit
 
     def release(self) -> None:
-        """Let go of the archive prefetch() kept (an 8 MiB buffer or a temporary file)."""
+        """Let go of the archive prefetch() kept (up to 1 MiB in memory, else a temporary file)."""
         if self._archive is not None:
             _, spool = self._archive
             self._archive = None
