@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.corpus import V2_CONTEXT, V2_CONTEXT_URL, visionflow_pages
-from syncer import store
 from syncer.db import connect, immediate
+from syncer.file_batches import FileWrite, write_batch
 from syncer.formats import ContextDoc, ParseOptions, parse_file
 from syncer.migrate import migrate
-from syncer.model import FileContribution, git_blob_sha
+from syncer.model import FileContribution, TreeEntry, git_blob_sha
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -99,9 +99,9 @@ def profile(files: int, limit: int = 15) -> str:
         started = time.perf_counter()
         writer.enable()
         for path, data, contribution in parsed:
-            record = store.FileRecord(path, git_blob_sha(data), len(data), 1)
+            item = FileWrite(TreeEntry(path, git_blob_sha(data), len(data)), contribution)
             with immediate(timed):  # type: ignore[arg-type]
-                store.write_file(timed, "default", record, contribution, "now")  # type: ignore[arg-type]
+                write_batch(timed, "default", 1, [item], "now")  # type: ignore[arg-type]
         writer.disable()
         write_s = time.perf_counter() - started
         conn.close()

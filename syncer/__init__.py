@@ -6,4 +6,4 @@ __version__ = "0.1.0"
 
 # Bump when a change to parsing or mapping means files synced before must be
 # parsed again: the planner treats a file recorded with an older version as changed.
-PARSER_VERSION = 2
+PARSER_VERSION = 3

@@ -33,9 +33,11 @@ class Affected:
     axioms: set[AxiomKey] = field(default_factory=set)
     pages: set[str] = field(default_factory=set)
     link_targets: set[str] = field(default_factory=set)
+    individuals: set[str] = field(default_factory=set)
 
     def __or__(self, other: Affected) -> Affected:
         return Affected(
+            individuals=self.individuals | other.individuals,
             class_iris=self.class_iris | other.class_iris,
             children=self.children | other.children,
             properties=self.properties | other.properties,
@@ -66,8 +68,8 @@ SELECT DISTINCT e.child_iri,
 """
 
 _UPSERT_CLASSES = """
-INSERT INTO owl_classes (ontology_id, class_iri, label, comment, file_sha1, source_path,
-                         declared, last_synced, created_at, updated_at)
+INSERT INTO owl_classes (ontology_id, class_iri, label, comment, definition, file_sha1,
+                         source_path, declared, last_synced, created_at, updated_at)
 SELECT :oid, k.value,
        (SELECT c.label FROM contrib_classes c INDEXED BY contrib_classes_iri
          WHERE c.ontology_id = :oid
@@ -75,6 +77,9 @@ SELECT :oid, k.value,
        (SELECT c.comment FROM contrib_classes c INDEXED BY contrib_classes_iri
          WHERE c.ontology_id = :oid
           AND c.class_iri = k.value AND c.comment IS NOT NULL ORDER BY c.path LIMIT 1),
+       (SELECT c.definition FROM contrib_classes c INDEXED BY contrib_classes_iri
+         WHERE c.ontology_id = :oid
+          AND c.class_iri = k.value AND c.definition IS NOT NULL ORDER BY c.path LIMIT 1),
        (SELECT s.blob_sha FROM contrib_classes c INDEXED BY contrib_classes_iri JOIN source_files s
            ON s.ontology_id = c.ontology_id AND s.path = c.path
          WHERE c.ontology_id = :oid AND c.class_iri = k.value ORDER BY c.path LIMIT 1),
@@ -87,10 +92,12 @@ SELECT :oid, k.value,
        :now, :now, :now
   FROM json_each(:keys) k WHERE true
 ON CONFLICT (ontology_id, class_iri) DO UPDATE SET
-       label = excluded.label, comment = excluded.comment, file_sha1 = excluded.file_sha1,
+       label = excluded.label, comment = excluded.comment, definition = excluded.definition,
+       file_sha1 = excluded.file_sha1,
        source_path = excluded.source_path, declared = excluded.declared,
        last_synced = excluded.last_synced, updated_at = excluded.updated_at
  WHERE owl_classes.label IS NOT excluded.label OR owl_classes.comment IS NOT excluded.comment
+    OR owl_classes.definition IS NOT excluded.definition
     OR owl_classes.file_sha1 IS NOT excluded.file_sha1
     OR owl_classes.source_path IS NOT excluded.source_path
     OR owl_classes.declared IS NOT excluded.declared
@@ -282,8 +289,39 @@ def _recompute_graph(conn: sqlite3.Connection, oid: str, aff: Affected, now: str
     )
 
 
+def _recompute_individuals(
+    conn: sqlite3.Connection, oid: str, individuals: set[str], now: str
+) -> None:
+    if not individuals:
+        return
+    keys = _json(individuals)
+    conn.execute(
+        "DELETE FROM owl_individuals WHERE ontology_id = ?"
+        " AND individual_iri IN (SELECT value FROM json_each(?))",
+        (oid, keys),
+    )
+    # One row per (individual, class); label and source from the first path, as classes.
+    first: dict[tuple[str, str], list[Any]] = {}
+    for iri, class_iri, path, label in conn.execute(
+        "SELECT individual_iri, class_iri, path, label"
+        " FROM contrib_individuals INDEXED BY contrib_individuals_key"
+        " WHERE ontology_id = ? AND individual_iri IN (SELECT value FROM json_each(?))"
+        " ORDER BY individual_iri, class_iri, path",
+        (oid, keys),
+    ):
+        row = first.setdefault((iri, class_iri), [path, label])
+        if row[1] is None:
+            row[1] = label
+    conn.executemany(
+        "INSERT INTO owl_individuals (ontology_id, individual_iri, class_iri, label,"
+        " source_path, last_synced) VALUES (?,?,?,?,?,?)",
+        [(oid, iri, cls, label, path, now) for (iri, cls), (path, label) in first.items()],
+    )
+
+
 def recompute(conn: sqlite3.Connection, oid: str, aff: Affected, now: str) -> None:
     """Bring every derived row for the affected keys in line with the contributions."""
+    _recompute_individuals(conn, oid, aff.individuals, now)
     _recompute_classes(conn, oid, aff, now)
     _recompute_properties(conn, oid, aff.properties, now)
     _recompute_axioms(conn, oid, aff.axioms, now)

@@ -3,9 +3,10 @@
 The pipeline is a bounded queue between the fetcher (one request at a time per
 repository) and ``workers`` parse tasks; parsing runs off the event loop in an
 executor (processes for large runs, so parsing uses every core), and every write goes
-to the single writer thread, one transaction per file. The task table is the
-checkpoint: a run cut off leaves exactly its unfinished tasks, and the next run (which
-always plans against the head it resolves itself) picks up from there without
+to the single writer thread through the file committer (syncer/file_batches.py): files
+share transactions, each in its own savepoint, and the batch is derived once. The task
+table is the checkpoint: a run cut off leaves exactly its unfinished tasks, and the next
+run (which always plans against the head it resolves itself) picks up from there without
 refetching what was already written.
 """
 
@@ -15,7 +16,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syncer import PARSER_VERSION, runs, store
+from syncer import PARSER_VERSION, runs, statements, store
 from syncer.config import Settings
 from syncer.errors import FatalError, RetryableError, SourceError
+from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written
 from syncer.formats import ContextDoc, ParseOptions, parse_file
 from syncer.model import FileContribution, Tree, TreeEntry
 from syncer.planner import Plan, plan_changes
+from syncer.prefixes import prefix_map
 from syncer.sources.base import FetchedFile, Source
 from syncer.writer import Writer
 
@@ -207,6 +209,12 @@ class SyncEngine:
         try:
             self.progress.phase = "planning"
             self._report()
+            # The CURIEs in statements follow the prefix map; a new map (SYNCER_PREFIXES
+            # changed) means every file is written again under it.
+            table = prefix_map(self.settings.prefixes).table
+            if await self.writer.run(statements.sync_prefixes, table):
+                log.info("the prefix map changed: every file is read again")
+                force = True
             tree, plan = await self.plan(force=force)
             self.progress.commit = plan.commit
             self.progress.planned = len(plan.upserts) + len(plan.deletes)
@@ -218,10 +226,6 @@ class SyncEngine:
             )
             self.progress.phase = "syncing"
             self._report()
-            for path in plan.deletes:
-                await self.writer.run(self._delete, path, self.clock())
-                self.progress.deleted += 1
-                self._report()
             await self._process(plan, options, failures)
             if force:
                 await self.writer.run(store.rederive_all, self.oid, self.clock())
@@ -276,17 +280,6 @@ class SyncEngine:
             failures=tuple(sorted(failures)),
         )
 
-    def _delete(self, conn: sqlite3.Connection, path: str, now: str) -> None:
-        store.delete_file(conn, self.oid, path, now)
-        runs.finish_task(conn, self.oid, path)
-
-    def _write(
-        self, conn: sqlite3.Connection, entry: TreeEntry, contribution: FileContribution, now: str
-    ) -> None:
-        record = store.FileRecord(entry.path, entry.blob_sha, entry.size, PARSER_VERSION)
-        store.write_file(conn, self.oid, record, contribution, now)
-        runs.finish_task(conn, self.oid, entry.path)
-
     async def _process(
         self, plan: Plan, options: ParseOptions, failures: list[tuple[str, str]]
     ) -> None:
@@ -296,22 +289,33 @@ class SyncEngine:
         limit = options.max_file_bytes
         too_big = [e for e in entries if e.size is not None and e.size > limit]
         to_fetch = [e for e in entries if e.size is None or e.size <= limit]
-        for entry in too_big:
-            contribution = FileContribution.skipped(
-                f"file is {entry.size} bytes, over the {options.max_file_bytes}-byte limit"
-            )
-            await self._commit(entry, contribution, failures)
-        if not to_fetch:
-            return
+        committer = FileCommitter(
+            self.writer,
+            self.oid,
+            PARSER_VERSION,
+            self.clock,
+            lambda written: self._written(written, failures),
+        )
+        committing = asyncio.create_task(committer.run())
         workers = max(1, self.settings.workers)
-        executor = self.parse_executor or default_parse_executor(workers, to_fetch)
+        executor = (
+            (self.parse_executor or default_parse_executor(workers, to_fetch)) if to_fetch else None
+        )
         queue: asyncio.Queue[FetchedFile | None] = asyncio.Queue(maxsize=workers * 4)
         loop = asyncio.get_running_loop()
 
         async def produce() -> None:
+            for path in plan.deletes:
+                await committer.put(FileDelete(path))
+            for entry in too_big:
+                skipped = FileContribution.skipped(
+                    f"file is {entry.size} bytes, over the {options.max_file_bytes}-byte limit"
+                )
+                await committer.put(FileWrite(entry, skipped))
             try:
-                async for fetched in self.source.fetch(plan.commit, to_fetch):
-                    await queue.put(fetched)
+                if to_fetch:
+                    async for fetched in self.source.fetch(plan.commit, to_fetch):
+                        await queue.put(fetched)
             finally:
                 for _ in range(workers):
                     await queue.put(None)
@@ -324,12 +328,15 @@ class SyncEngine:
                     contribution = await loop.run_in_executor(
                         executor, parse_file, item.entry.path, item.data, options
                     )
-                    await self._commit(item.entry, contribution, failures)
+                    await committer.put(FileWrite(item.entry, contribution))
                 finally:
                     self.progress.busy_workers -= 1
 
-        tasks = [asyncio.create_task(produce())]
-        tasks += [asyncio.create_task(work()) for _ in range(workers)]
+        async def feed() -> None:
+            await asyncio.gather(produce(), *(work() for _ in range(workers)))
+            await committer.close()
+
+        tasks = [asyncio.create_task(feed()), committing]
         try:
             await asyncio.gather(*tasks)
         except BaseException:
@@ -339,19 +346,19 @@ class SyncEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         finally:
-            if self.parse_executor is None:
+            if self.parse_executor is None and executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
 
-    async def _commit(
-        self,
-        entry: TreeEntry,
-        contribution: FileContribution,
-        failures: list[tuple[str, str]],
-    ) -> None:
+    def _written(self, written: list[Written], failures: list[tuple[str, str]]) -> None:
+        """A batch committed: count it."""
         assert self.progress is not None
-        await self.writer.run(self._write, entry, contribution, self.clock())
-        self.progress.processed += 1
-        if contribution.status == "failed":
-            self.progress.failed += 1
-            failures.append((entry.path, contribution.error or "failed"))
+        for done in written:
+            if done.contribution is None:
+                self.progress.deleted += 1
+                continue
+            self.progress.processed += 1
+            if done.contribution.status == "failed":
+                self.progress.failed += 1
+                assert isinstance(done.item, FileWrite)
+                failures.append((done.item.entry.path, done.contribution.error or "failed"))
         self._report()

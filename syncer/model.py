@@ -14,7 +14,13 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
 
-PROPERTY_TYPES = ("ObjectProperty", "DataProperty", "AnnotationProperty")
+PROPERTY_TYPES = (
+    "ObjectProperty",
+    "DataProperty",
+    "AnnotationProperty",
+    "OntologyProperty",
+    "Property",
+)
 AXIOM_TYPES = (
     "SubClassOf",
     "EquivalentClass",
@@ -54,6 +60,7 @@ class ClassDecl:
     iri: str
     label: str | None = None
     comment: str | None = None
+    definition: str | None = None  # IAO:0000115 or skos:definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,15 @@ class PropertyDecl:
     label: str | None = None
     domain: str | None = None
     range: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndividualDecl:
+    """A named individual typed with ``class_iri`` (``owl:Thing`` when it names none)."""
+
+    iri: str
+    class_iri: str
+    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +137,9 @@ class FileContribution:
     axioms: tuple[Axiom, ...] = ()
     page: PageDecl | None = None
     links: tuple[PageLink, ...] = ()
+    individuals: tuple[IndividualDecl, ...] = ()
+    # Every triple the file states, as ``statements`` rows (syncer.triples.Row).
+    statements: tuple[tuple[str | None, ...], ...] = ()
     # JSON-LD context documents read from the repository: path -> blob SHA used.
     context_deps: tuple[tuple[str, str], ...] = ()
 

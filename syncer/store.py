@@ -1,16 +1,20 @@
-"""Per-file writes: replace what one file contributes, then re-derive what it touched.
+"""Per-file writes: replace what one file contributes; re-derive what a batch touched.
 
-Each call runs inside the caller's ``BEGIN IMMEDIATE`` transaction (see writer.py). The
-derived tables are recomputed only for the keys the old and new contribution mention
-(see derive.py), so a file's write costs what that file says, not what the repository holds.
+Files are written in batches that share one ``BEGIN IMMEDIATE`` transaction, each file in
+its own savepoint (syncer/file_batches.py). :func:`write_file` and :func:`delete_file`
+replace one file's contributions and triples and note the keys they touched in the
+:class:`Batch`; :func:`finish_batch` then derives the public tables for the union of those
+keys once (see derive.py), drops the triples no file states any more and updates the
+closure, so a batch costs what its files say, not what the repository holds.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from syncer import closure, statements
 from syncer.derive import Affected, recompute
 from syncer.model import FileContribution, SourceFileState
 
@@ -21,7 +25,16 @@ _CONTRIB_TABLES = (
     "contrib_axioms",
     "contrib_pages",
     "contrib_links",
+    "contrib_individuals",
 )
+
+
+@dataclass
+class Batch:
+    """What the files written in one transaction touched, derived once at its end."""
+
+    affected: Affected = field(default_factory=Affected)
+    changes: statements.Changes = field(default_factory=statements.Changes)
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,14 @@ def _keys_of_path(conn: sqlite3.Connection, oid: str, path: str) -> Affected:
             "SELECT target_key FROM contrib_links WHERE ontology_id=? AND path=?", args
         )
     }
+    individuals = {
+        r[0]
+        for r in conn.execute(
+            "SELECT individual_iri FROM contrib_individuals WHERE ontology_id=? AND path=?", args
+        )
+    }
     return Affected(
+        individuals=individuals,
         class_iris=iris,
         children=children,
         properties=properties,
@@ -90,6 +110,7 @@ def _keys_of_contribution(c: FileContribution) -> Affected:
     for edge in c.edges:
         iris.update((edge.child, edge.parent))
     return Affected(
+        individuals={i.iri for i in c.individuals},
         class_iris=iris,
         children={e.child for e in c.edges},
         properties={p.iri for p in c.properties},
@@ -103,9 +124,14 @@ def _insert_contribution(
     conn: sqlite3.Connection, oid: str, path: str, c: FileContribution
 ) -> None:
     conn.executemany(
-        "INSERT OR REPLACE INTO contrib_classes (ontology_id, path, class_iri, label, comment)"
-        " VALUES (?,?,?,?,?)",
-        [(oid, path, d.iri, d.label, d.comment) for d in c.classes],
+        "INSERT OR REPLACE INTO contrib_classes (ontology_id, path, class_iri, label, comment,"
+        " definition) VALUES (?,?,?,?,?,?)",
+        [(oid, path, d.iri, d.label, d.comment, d.definition) for d in c.classes],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO contrib_individuals (ontology_id, path, individual_iri,"
+        " class_iri, label) VALUES (?,?,?,?,?)",
+        [(oid, path, i.iri, i.class_iri, i.label) for i in c.individuals],
     )
     conn.executemany(
         "INSERT OR IGNORE INTO contrib_edges (ontology_id, path, child_iri, parent_iri,"
@@ -156,12 +182,16 @@ def write_file(
     record: FileRecord,
     contribution: FileContribution,
     now: str,
+    batch: Batch,
 ) -> None:
-    """Replace the file's contribution and its source_files row; re-derive what it touched."""
+    """Replace the file's contribution, triples and source_files row; note what it touched
+    in ``batch`` (derived at :func:`finish_batch`)."""
     old = _keys_of_path(conn, oid, record.path)
     _delete_contribution(conn, oid, record.path)
+    statements.forget_file(conn, oid, record.path, batch.changes)
     if contribution.status != "failed":
         _insert_contribution(conn, oid, record.path, contribution)
+        statements.add_file(conn, oid, record.path, contribution.statements, batch.changes)
     conn.execute(
         "INSERT OR REPLACE INTO source_files (ontology_id, path, blob_sha, status, error,"
         " warnings, format, parser_version, size, context_deps, last_synced)"
@@ -185,15 +215,26 @@ def write_file(
         ),
     )
     new = _keys_of_contribution(contribution) if contribution.status != "failed" else Affected()
-    recompute(conn, oid, old | new, now)
+    batch.affected = batch.affected | old | new
 
 
-def delete_file(conn: sqlite3.Connection, oid: str, path: str, now: str) -> None:
+def delete_file(conn: sqlite3.Connection, oid: str, path: str, batch: Batch) -> None:
     """Retract exactly what the file contributed and forget it."""
     old = _keys_of_path(conn, oid, path)
     _delete_contribution(conn, oid, path)
+    statements.forget_file(conn, oid, path, batch.changes)
     conn.execute("DELETE FROM source_files WHERE ontology_id=? AND path=?", (oid, path))
-    recompute(conn, oid, old, now)
+    batch.affected = batch.affected | old
+
+
+def finish_batch(conn: sqlite3.Connection, oid: str, batch: Batch, now: str) -> None:
+    """Derive once what the batch's files touched: the public tables, the triples that
+    lost their last source, the closure."""
+    recompute(conn, oid, batch.affected, now)
+    statements.drop_orphans(conn, batch.changes)
+    closure.update(conn, batch.changes.subjects, batch.changes.objects)
+    batch.affected = Affected()
+    batch.changes = statements.Changes()
 
 
 def load_file_states(conn: sqlite3.Connection, oid: str) -> dict[str, SourceFileState]:
@@ -268,5 +309,15 @@ def rederive_all(conn: sqlite3.Connection, oid: str, now: str) -> None:
                 "SELECT target_key FROM contrib_links WHERE ontology_id=?", (oid,)
             )
         },
+        individuals={
+            r[0]
+            for r in conn.execute(
+                "SELECT individual_iri FROM owl_individuals WHERE ontology_id=? UNION "
+                "SELECT individual_iri FROM contrib_individuals WHERE ontology_id=?",
+                (oid, oid),
+            )
+        },
     )
     recompute(conn, oid, everything, now)
+    statements.drop_unsourced(conn)
+    closure.rebuild(conn)

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import main
-from syncer import store
 from syncer.db import connect, immediate
+from syncer.file_batches import FileDelete, FileWrite, write_batch
 from syncer.migrate import migrate
-from syncer.model import FileContribution, PropertyDecl, git_blob_sha
+from syncer.model import FileContribution, PropertyDecl, TreeEntry, git_blob_sha
 
 
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
@@ -84,9 +84,9 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
 
 def _write(conn: sqlite3.Connection, path: str, *props: PropertyDecl) -> None:
     contribution = FileContribution(status="ok", properties=props)
-    record = store.FileRecord(path, git_blob_sha(path.encode()), 1, 1)
+    entry = TreeEntry(path, git_blob_sha(path.encode()), 1)
     with immediate(conn):
-        store.write_file(conn, "default", record, contribution, "now")
+        write_batch(conn, "default", 1, [FileWrite(entry, contribution)], "now")
 
 
 def test_property_rows_come_from_index_seeks_not_scans(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_property_rows_come_from_index_seeks_not_scans(tmp_path: Path) -> None:
         )
         # a.md gives nothing but the type: taking it away moves source_path, not values.
         with immediate(conn):
-            store.delete_file(conn, "default", "a.md", "now")
+            write_batch(conn, "default", 1, [FileDelete("a.md")], "now")
         after = conn.execute("SELECT property_type, source_path FROM owl_properties").fetchone()
         assert tuple(after) == ("DataProperty", "b.md")
         for column in ("label", "domain", "range"):

@@ -6,6 +6,7 @@ import pytest
 
 from syncer.formats import ContextDoc, ParseOptions, parse_file
 from syncer.model import Axiom, ClassDecl, PropertyDecl, SubclassEdge
+from syncer.triples import file_tag
 
 EX = "https://example.org/t/"
 TURTLE = b"""@prefix ex: <https://example.org/t/> .
@@ -95,19 +96,43 @@ ex:A a owl:Class ; owl:equivalentClass ex:C ; owl:disjointWith ex:D .
     )
 
 
-def test_class_expressions_are_written_in_functional_syntax() -> None:
+def test_class_expressions_are_named_by_their_blank_node_in_statements() -> None:
     data = b"""@prefix ex: <https://example.org/t/> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 ex:A a owl:Class ; rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:p ;
     owl:someValuesFrom [ owl:unionOf ( ex:B ex:C ) ] ] .
+ex:D a owl:Class ; rdfs:subClassOf [ owl:onProperty ex:p ; owl:someValuesFrom ex:B ] .
 """
     c = parse_file("a.ttl", data, OPTIONS)
+    tag = file_tag("a.ttl", data)
+    # Numbered in the order pyoxigraph first reports them.
+    restriction, first, union, rest, other = (f"_:{tag}_{n}" for n in range(5))
     assert c.edges == ()
+    # Two distinct expressions, two distinct names: nothing merges into "_:anonymous".
     assert c.axioms == (
-        Axiom(
-            "SubClassOf", f"{EX}A", f"ObjectSomeValuesFrom(<{EX}p> ObjectUnionOf(<{EX}B> <{EX}C>))"
-        ),
+        Axiom("SubClassOf", f"{EX}A", restriction),
+        Axiom("SubClassOf", f"{EX}D", other),
+    )
+    rows = {r[1:] for r in c.statements}
+    ex = f"<{EX}"
+    assert {
+        (restriction, "owl:onProperty", f"{ex}p>", None, None, None),
+        (restriction, "owl:someValuesFrom", union, None, None, None),
+        (union, "owl:unionOf", first, None, None, None),
+        (first, "rdf:first", f"{ex}B>", None, None, None),
+        (first, "rdf:rest", rest, None, None, None),
+        (rest, "rdf:first", f"{ex}C>", None, None, None),
+        (rest, "rdf:rest", "rdf:nil", None, None, None),
+        (other, "owl:someValuesFrom", f"{ex}B>", None, None, None),
+    } <= rows
+    # Every blank node hangs from the named class whose description holds it.
+    assert {r[0] for r in c.statements if r[1] in (restriction, union, first, rest)} == {f"{ex}A>"}
+    # The same bytes at the same path: the same labels; another path: other labels.
+    assert parse_file("a.ttl", data, OPTIONS).statements == c.statements
+    moved = parse_file("b.ttl", data, OPTIONS)
+    assert {r[1] for r in moved.statements if r[1].startswith("_:")}.isdisjoint(
+        {r[1] for r in c.statements}
     )
 
 
@@ -118,7 +143,7 @@ ex:A a owl:Class ; rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:p ;
         ("bad.owl", b"<?xml version='1.0'?><rdf:RDF", "failed", "xml: "),
         ("bad.jsonld", b"{not json", "failed", "invalid JSON"),
         ("fss.owl", b"Prefix(:=<http://x/>)\nOntology()", "failed", "functional syntax"),
-        ("empty.ttl", b"", "skipped", "no classes, properties or axioms in 0 triples"),
+        ("empty.ttl", b"", "skipped", "no triples"),
         ("bin.ttl", b"\x00\x01\x02", "skipped", "binary file"),
         ("notes.txt", b"hello", "skipped", "no parser for .txt"),
         ("deep.jsonld", b"[" * 100000 + b"]" * 100000, "failed", "nests too deeply"),
@@ -196,10 +221,27 @@ def test_entity_expansion_bomb_is_refused() -> None:
   <owl:Class rdf:about="{EX}A"><rdfs:label>&a9;</rdfs:label></owl:Class>
 </rdf:RDF>""".encode()
     c = parse_file("bomb.owl", data, OPTIONS)
-    assert (c.status, c.error) == (
+    assert (c.status, c.error, c.statements) == (
         "failed",
-        "xml: entity &a1; is built from other entities (entity expansion); refused",
+        "xml: entity &a5; expands to over 65536 bytes (entity expansion); refused",
+        (),
     )
+
+
+def test_nested_internal_entities_are_expanded_as_protege_writes_them() -> None:
+    data = b"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+    <!ENTITY base "https://example.org/t/" >
+    <!ENTITY ex "&base;" >
+    <!ENTITY owl "http://www.w3.org/2002/07/owl#" >
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#" xmlns:owl="&owl;">
+  <owl:Class rdf:about="&ex;A"><rdfs:subClassOf rdf:resource="&ex;B"/></owl:Class>
+</rdf:RDF>"""
+    c = parse_file("nested.owl", data, OPTIONS)
+    assert (c.status, c.error, c.warnings) == ("ok", None, ())
+    assert c.edges == (SubclassEdge(f"{EX}A", f"{EX}B"),)
 
 
 def test_jsonld_contexts_come_from_the_map_and_are_recorded_as_dependencies() -> None:

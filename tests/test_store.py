@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer import store
 from syncer.db import connect, immediate
+from syncer.file_batches import FileDelete, FileWrite, Item, write_batch
 from syncer.migrate import migrate
 from syncer.model import (
     Axiom,
@@ -24,6 +24,7 @@ from syncer.model import (
     PageLink,
     PropertyDecl,
     SubclassEdge,
+    TreeEntry,
 )
 from syncer.testing.snapshot import diff, snapshot
 
@@ -74,12 +75,13 @@ def random_contribution(rng: random.Random, path: str) -> FileContribution:
 
 
 def write(conn: sqlite3.Connection, path: str, contribution: FileContribution | None) -> None:
+    item: Item = (
+        FileDelete(path)
+        if contribution is None
+        else FileWrite(TreeEntry(path, "0" * 40, 1), contribution)
+    )
     with immediate(conn):
-        if contribution is None:
-            store.delete_file(conn, "default", path, NOW)
-        else:
-            record = store.FileRecord(path, "0" * 40, 1, 1)
-            store.write_file(conn, "default", record, contribution, NOW)
+        write_batch(conn, "default", 1, [item], NOW)
 
 
 def new_db(tmp_path: Path, name: str) -> sqlite3.Connection:

@@ -55,7 +55,7 @@ def parse_file(path: str, data: bytes, options: ParseOptions) -> FileContributio
     resolver = ContextResolver(options.contexts)
     try:
         if extension in RDF_EXTENSIONS:
-            return parse_rdf(data, extension, resolver)
+            return parse_rdf(path, data, extension, options)
         if extension in MARKDOWN_EXTENSIONS:
             from syncer.formats.markdown import parse_markdown
 

@@ -161,7 +161,9 @@ def whole_file(text: str) -> FenceScan | None:
     """A page that is all data, no Markdown (a JSON-LD document or Turtle saved as
     ``.md``), as one block covering the text; None for an ordinary page."""
     head = text.lstrip()[:16]
-    if head.startswith(("{", "[")):
+    # "[" opens a JSON array only when a value follows; a page that starts with a badge
+    # ("[![build](...)](...)") or a wikilink ("[[Page]]") is Markdown (issue 12).
+    if head.startswith("{") or (head.startswith("[") and head[1:].lstrip()[:1] in ("{", '"', "]")):
         tag = "json-ld"
     elif head.startswith(("@prefix", "@base", "PREFIX", "BASE")):
         tag = "turtle"

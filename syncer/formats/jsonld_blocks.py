@@ -22,17 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdflib import Graph
-
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextDoc, ContextResolver, UnresolvableContext
 from syncer.formats.curies import W3C_PREFIXES
 from syncer.formats.jsonld_context import ActiveContext, Unsupported, compile_context, is_absolute
-from syncer.formats.jsonld_fast import expand, facts_from_triples
+from syncer.formats.jsonld_fast import expand
 from syncer.formats.pages import iri_escape
-from syncer.formats.sandbox import no_io
-from syncer.mapping import GraphFacts, facts_from_graph
+from syncer.mapping import GraphFacts, facts_from_triples, triples_from_facts
 from syncer.model import Axiom, PropertyDecl, SubclassEdge
+from syncer.triples import BlankLabels, Triple, literal
 
 RELATION_NAMESPACE = "urn:syncer:relation:"
 BUILTIN_CLASS_CONTEXT: dict[str, Any] = {
@@ -57,6 +55,9 @@ class BlockResult:
     error: str | None = None  # set when the block gave nothing
     triples: int = 0
     class_block: bool = False
+    # The block's triples, blank nodes already named for the file, plus the triples
+    # stating what a Class block's relations add.
+    statements: tuple[Triple, ...] = ()
 
 
 def _merging_hook(duplicates: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
@@ -123,18 +124,17 @@ def context_for(
     raise (ParseError(detail) if kind == "error" else Unsupported(detail))
 
 
-def _rdflib_facts(document: Any) -> tuple[GraphFacts, int]:
-    graph = Graph(bind_namespaces="none")
-    try:
-        with no_io():
-            graph.parse(data=document, format="json-ld")
-    except ParseError:
-        raise
-    except RecursionError as exc:
-        raise ParseError("JSON-LD nests too deeply") from exc
-    except Exception as exc:  # rdflib raises many unrelated types for bad input
-        raise ParseError(" ".join(str(exc).split())[:300] or type(exc).__name__) from exc
-    return facts_from_graph(graph), len(graph)
+def _other_reader(document: Any) -> list[Triple]:
+    """Blocks the fast reader leaves out: pyoxigraph, then rdflib (syncer.formats.rdf)."""
+    from syncer.formats.rdf import read_triples
+
+    triples, _ = read_triples(json.dumps(document).encode(), "json-ld", ContextResolver(()), None)
+    return triples
+
+
+def _normalized(triples: list[Triple]) -> list[Triple]:
+    """Literals as syncer.triples.literal keeps them (xsd:string implied, tags lower case)."""
+    return [(s, p, literal(o[1], o[2], o[3]) if o[0] == "L" else o) for s, p, o in triples]
 
 
 def _target_ids(value: Any) -> list[str]:
@@ -226,9 +226,16 @@ def merge_facts(parts: list[GraphFacts]) -> GraphFacts:
             old = classes.get(decl.iri)
             if old is None:
                 classes[decl.iri] = decl
-            elif (old.label is None and decl.label) or (old.comment is None and decl.comment):
+            elif (
+                (old.label is None and decl.label)
+                or (old.comment is None and decl.comment)
+                or (old.definition is None and decl.definition)
+            ):
                 classes[decl.iri] = type(decl)(
-                    decl.iri, old.label or decl.label, old.comment or decl.comment
+                    decl.iri,
+                    old.label or decl.label,
+                    old.comment or decl.comment,
+                    old.definition or decl.definition,
                 )
     properties: dict[str, PropertyDecl] = {}
     for part in parts:
@@ -239,12 +246,20 @@ def merge_facts(parts: list[GraphFacts]) -> GraphFacts:
         edges=tuple(dict.fromkeys(e for part in parts for e in part.edges)),
         properties=tuple(properties.values()),
         axioms=tuple(dict.fromkeys(a for part in parts for a in part.axioms)),
+        individuals=tuple(dict.fromkeys(i for part in parts for i in part.individuals)),
     )
 
 
 def read_block(
-    body: str, line: int, contexts: tuple[ContextDoc, ...], resolver: ContextResolver
+    body: str,
+    line: int,
+    contexts: tuple[ContextDoc, ...],
+    resolver: ContextResolver,
+    labels: BlankLabels | None = None,
 ) -> BlockResult:
+    """Read one block; ``labels`` names its blank nodes for the file (a page's blocks
+    share one :class:`BlankLabels`)."""
+    labels = labels or BlankLabels("")
     where = f"json-ld block at line {line}"
     duplicates: list[str] = []
     try:
@@ -268,24 +283,27 @@ def read_block(
         ctx, builtin = _BUILTIN, True
     except Unsupported:
         ctx = None
-    triples = 0
     try:
         if ctx is None or not isinstance(doc, dict):
-            raise Unsupported("rdflib reads this block")
+            raise Unsupported("another reader reads this block")
         found = expand(doc, ctx)
-        facts, triples = facts_from_triples(found), len(found)
     except Unsupported:
         try:
             if builtin:
                 document: Any = {**doc, "@context": BUILTIN_CLASS_CONTEXT}
             else:
                 document = resolver.inline(doc)
-            facts, triples = _rdflib_facts(document)
+            found = _other_reader(document)
         except ParseError as exc:
             return BlockResult(warnings=tuple(warnings), error=f"{where}: {exc}")
+    labels.new_scope()
+    statements = labels.relabel(_normalized(found))
+    facts = facts_from_triples(statements)
+    triples = len(statements)
     if class_block and isinstance(doc, dict):
         extras, more = class_block_extras(doc, ctx or _BUILTIN, where)
         facts = merge_facts([facts, extras])
+        statements.extend(triples_from_facts(extras))
         warnings.extend(more)
     declared = [c.iri for c in facts.classes]
     if class_block and ctx is not None:
@@ -302,4 +320,5 @@ def read_block(
         warnings=tuple(warnings),
         triples=triples,
         class_block=class_block,
+        statements=tuple(statements),
     )

@@ -3,10 +3,9 @@
 rdflib reads JSON-LD at about 8k triples/s, most of it building term objects and graph
 indexes that a single small block does not need. Here a parsed JSON object becomes
 plain tuples (:func:`expand`, JSON-LD 1.1 expansion and RDF conversion for the subset of
-:mod:`syncer.formats.jsonld_context`) and the tuples become the same
-:class:`~syncer.mapping.GraphFacts` that :func:`syncer.mapping.facts_from_graph` gives for
-rdflib's graph of the same block (:func:`facts_from_triples`). Whatever is outside that
-subset raises :class:`Unsupported` and the block goes to rdflib; tests compare both paths.
+:mod:`syncer.formats.jsonld_context`), the same triples pyoxigraph and rdflib give for
+the block. Whatever is outside that subset raises :class:`Unsupported` and the block goes
+to pyoxigraph (rdflib after it); tests compare the paths.
 """
 
 from __future__ import annotations
@@ -15,35 +14,13 @@ import re
 from typing import Any
 
 from syncer.formats.jsonld_context import ActiveContext, Term, Unsupported, is_absolute
-from syncer.mapping import GraphFacts
-from syncer.model import Axiom, ClassDecl, SubclassEdge
+from syncer.triples import RDF_TYPE, XSD, Obj, Triple
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-RDF_TYPE = RDF + "type"
-RDF_LANGSTRING = RDF + "langString"
-XSD_STRING, XSD_BOOLEAN = XSD + "string", XSD + "boolean"
-XSD_INTEGER, XSD_DOUBLE = XSD + "integer", XSD + "double"
-_CLASS_TYPES = frozenset({OWL + "Class", RDFS + "Class"})
-_PROPERTY_TYPES = frozenset(
-    {OWL + "ObjectProperty", OWL + "DatatypeProperty"} | {OWL + "AnnotationProperty"}
-)
-_LABELS = (RDFS + "label", SKOS + "prefLabel")
-_COMMENTS = (RDFS + "comment", SKOS + "definition")
-_SUBCLASS, _EQUIVALENT, _DISJOINT = (
-    RDFS + "subClassOf",
-    OWL + "equivalentClass",
-    OWL + "disjointWith",
-)
+XSD_BOOLEAN, XSD_INTEGER, XSD_DOUBLE = XSD + "boolean", XSD + "integer", XSD + "double"
 _BAD_IRI = re.compile(r"[\x00-\x20<>\"{}|\\^`]")
 _MAX_DEPTH = 64
 
-# An object: ("I", iri) | ("B", label) | ("L", lexical, datatype or None, language or None)
-Obj = tuple[Any, ...]
-Triple = tuple[str, str, Obj]
+__all__ = ["Obj", "Triple", "Unsupported", "expand"]
 
 
 def _double(value: float) -> str:
@@ -224,63 +201,3 @@ def expand(document: dict[str, Any], ctx: ActiveContext) -> list[Triple]:
     expander = _Expander()
     expander.node(document, ctx, 0)
     return expander.triples
-
-
-def _pick_text(objects: list[Obj]) -> str | None:
-    """:func:`syncer.mapping._pick_text` for tuples: lang-less or English first, then text."""
-    best: tuple[int, str] | None = None
-    for obj in objects:
-        if obj[0] != "L":
-            continue
-        if obj[2] not in (None, XSD_STRING, RDF_LANGSTRING):
-            raise Unsupported("a typed literal as a label")
-        lang = (obj[3] or "").lower()
-        rank = (0 if lang in ("", "en") or lang.startswith("en-") else 1, obj[1])
-        if best is None or rank < best:
-            best = rank
-    return None if best is None else best[1]
-
-
-def facts_from_triples(triples: list[Triple]) -> GraphFacts:
-    """:func:`syncer.mapping.facts_from_graph` over tuples, for graphs without property
-    declarations or class expressions (those raise :class:`Unsupported`)."""
-    classes: set[str] = set()
-    texts: dict[tuple[str, str], list[Obj]] = {}
-    edges: set[SubclassEdge] = set()
-    axioms: set[Axiom] = set()
-    for s, p, o in triples:
-        if p == RDF_TYPE and o[0] == "I":
-            if o[1] in _CLASS_TYPES and o[0] == "I" and not s.startswith("_:"):
-                classes.add(s)
-            elif o[1] in _PROPERTY_TYPES:
-                raise Unsupported("property declarations")
-        elif p in _LABELS or p in _COMMENTS:
-            texts.setdefault((s, p), []).append(o)
-        elif p in (_SUBCLASS, _EQUIVALENT, _DISJOINT) and not s.startswith("_:"):
-            if o[0] == "B":
-                raise Unsupported("class expression")
-            if o[0] != "I":
-                continue
-            if p == _SUBCLASS:
-                edges.add(SubclassEdge(child=s, parent=o[1]))
-                axioms.add(Axiom("SubClassOf", s, o[1]))
-            else:
-                axioms.add(
-                    Axiom("EquivalentClass" if p == _EQUIVALENT else "DisjointWith", s, o[1])
-                )
-
-    def first_text(iri: str, predicates: tuple[str, str]) -> str | None:
-        for predicate in predicates:
-            text = _pick_text(texts.get((iri, predicate), []))
-            if text is not None:
-                return text
-        return None
-
-    return GraphFacts(
-        classes=tuple(
-            ClassDecl(iri, first_text(iri, _LABELS), first_text(iri, _COMMENTS))
-            for iri in sorted(classes)
-        ),
-        edges=tuple(sorted(edges, key=lambda e: (e.child, e.parent))),
-        axioms=tuple(sorted(axioms, key=lambda a: (a.axiom_type, a.subject, a.object))),
-    )

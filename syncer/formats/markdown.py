@@ -33,7 +33,7 @@ from syncer.formats.outline import (
 )
 from syncer.formats.owlfss import fss_statements, read_fss
 from syncer.formats.pages import kind_of_property, page_key, page_name_from_path, wikilinks
-from syncer.mapping import GraphFacts, facts_from_graph
+from syncer.mapping import GraphFacts, facts_from_triples, triples_from_facts
 from syncer.model import (
     STATUS_FAILED,
     STATUS_OK,
@@ -42,6 +42,8 @@ from syncer.model import (
     PageDecl,
     PageLink,
 )
+from syncer.prefixes import prefix_map
+from syncer.triples import BlankLabels, Triple, dedupe, file_tag, to_rows
 
 if TYPE_CHECKING:
     from syncer.formats import ParseOptions
@@ -89,6 +91,8 @@ class _Page:
     errors: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
     jsonld_class: bool = False
+    triples: list[Triple] = field(default_factory=list)
+    labels: BlankLabels = field(default_factory=lambda: BlankLabels(""))
 
     def error(self, message: str) -> None:
         """A block that gave nothing: a warning in page order, and an error if all fail."""
@@ -107,12 +111,15 @@ def _read_fences(
     for fence in fences.fences:
         if fence.tag in JSONLD_TAGS:
             page.saw("json-ld")
-            result = read_block(fence.body(text), fence.line, options.contexts, resolver)
+            result = read_block(
+                fence.body(text), fence.line, options.contexts, resolver, page.labels
+            )
             page.warnings.extend(result.warnings)
             if result.error is not None:
                 page.error(result.error)
             else:
                 page.parts.append(result.facts)
+                page.triples.extend(result.statements)
                 page.classes.extend(result.classes)
                 page.jsonld_class = page.jsonld_class or bool(result.classes)
         elif fence.tag in TURTLE_TAGS:
@@ -123,19 +130,23 @@ def _read_fences(
 def _read_turtle(
     body: str, line: int, prefixes: Prefixes, resolver: ContextResolver, page: _Page
 ) -> None:
-    from syncer.formats.rdf import graph_from_bytes
+    from syncer.formats.rdf import read_triples
 
     # Logseq turtle blocks use prefixes they never declare; the table goes first, on the
-    # block's first line (so rdflib's line numbers stay the block's), and the block's own
-    # @prefix lines still win.
+    # block's first line (so the parser's line numbers stay the block's), and the block's
+    # own @prefix lines still win.
     header = " ".join(f"@prefix {p}: <{iri}> ." for p, iri in prefixes.table.items())
     try:
-        graph = graph_from_bytes(f"{header} {body}".encode(), "turtle", resolver)
+        raw, warnings = read_triples(f"{header} {body}".encode(), "turtle", resolver, None)
     except ParseError as exc:
         page.error(f"turtle block at line {line}: {exc}")
         return
-    facts = facts_from_graph(graph)
+    page.warnings.extend(f"turtle block at line {line}: {w}" for w in warnings)
+    page.labels.new_scope()
+    triples = page.labels.relabel(raw)
+    facts = facts_from_triples(triples)
     page.parts.append(facts)
+    page.triples.extend(triples)
     page.classes.extend(c.iri for c in facts.classes)
 
 
@@ -154,7 +165,9 @@ def _read_outline(
     if outline.ontology:
         page.saw("outline")
         page.warnings.extend(outline.warnings)
-        page.parts.append(GraphFacts(outline.classes, outline.edges, (), outline.axioms))
+        facts = GraphFacts(outline.classes, outline.edges, (), outline.axioms)
+        page.parts.append(facts)
+        page.triples.extend(triples_from_facts(facts))
         page.classes[:0] = [c.iri for c in outline.classes]
     texts = [f.body(text) for f in fences.fences if f.tag in OWL_TAGS]
     texts.extend(fss_statements(text, fences.inside))
@@ -162,7 +175,9 @@ def _read_outline(
         owl = read_fss(texts, prefixes)
         if owl.axioms or owl.properties:
             page.saw("owl-functional")
-            page.parts.append(GraphFacts((), (), tuple(owl.properties), tuple(owl.axioms)))
+            facts = GraphFacts((), (), tuple(owl.properties), tuple(owl.axioms))
+            page.parts.append(facts)
+            page.triples.extend(triples_from_facts(facts))
             page.warnings.extend(w for w in owl.warnings if w not in page.warnings)
 
 
@@ -176,7 +191,7 @@ def parse_markdown(
     fences = scan_fences(text)
     if not fences.fences:
         fences = whole_file(text) or fences
-    page = _Page(warnings=warnings)
+    page = _Page(warnings=warnings, labels=BlankLabels(file_tag(path, data)))
     page.warnings.extend(
         f"line {n}: a fence opened here is never closed; read as text"
         for n in fences.unclosed_lines
@@ -188,8 +203,9 @@ def parse_markdown(
     if not page.jsonld_class:
         _read_outline(text, fences, props, title, key, prefixes, page)
     facts = merge_facts(page.parts)
+    triples = dedupe(page.triples)
     fmt = "/".join(["markdown", "+".join(page.formats)]) if page.formats else "markdown"
-    if not (facts.classes or facts.edges or facts.properties or facts.axioms) and page.errors:
+    if not facts and not triples and page.errors:
         return FileContribution(
             status=STATUS_FAILED,
             format=fmt,
@@ -212,7 +228,8 @@ def parse_markdown(
         public=True if public == "true" else False if public == "false" else None,
         classes=tuple(dict.fromkeys(page.classes)),
     )
-    has_rows = bool(facts.classes or facts.edges or facts.properties or facts.axioms)
+    # A page whose blocks state triples is ok even when none is a class (issue 12).
+    has_rows = bool(facts) or bool(triples)
     return FileContribution(
         status=STATUS_OK if has_rows else STATUS_SKIPPED,
         format=fmt,
@@ -224,6 +241,8 @@ def parse_markdown(
         ),
         properties=tuple(sorted(facts.properties, key=lambda p: p.iri)),
         axioms=tuple(sorted(set(facts.axioms), key=lambda a: (a.axiom_type, a.subject, a.object))),
+        individuals=tuple(sorted(set(facts.individuals), key=lambda i: (i.iri, i.class_iri))),
+        statements=tuple(to_rows(triples, prefix_map(options.prefixes))),
         page=decl,
         links=page_links(text, fences, props),
         context_deps=resolver.deps(),

@@ -1,19 +1,28 @@
-"""RDF files (Turtle, RDF/XML, N-Triples, N3, TriG, N-Quads, JSON-LD) through rdflib."""
+"""RDF files (Turtle, RDF/XML, N-Triples, N3, TriG, N-Quads, JSON-LD): pyoxigraph first,
+rdflib when pyoxigraph refuses a document."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from rdflib import Dataset, Graph
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
 from syncer.formats.sandbox import no_io
-from syncer.mapping import facts_from_graph
+from syncer.mapping import facts_from_triples
 from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
+from syncer.prefixes import prefix_map
+from syncer.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
+
+if TYPE_CHECKING:
+    from syncer.formats import ParseOptions
 
 # Extension -> rdflib format name.
 EXTENSIONS = {
@@ -29,6 +38,15 @@ EXTENSIONS = {
     ".json-ld": "json-ld",
 }
 _QUAD_FORMATS = ("trig", "nquads")
+_OX_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "xml": ox.RdfFormat.RDF_XML,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "n3": ox.RdfFormat.N3,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "json-ld": ox.RdfFormat.JSON_LD,
+}
 
 
 def sniff(data: bytes, by_extension: str) -> str:
@@ -49,17 +67,21 @@ def sniff(data: bytes, by_extension: str) -> str:
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
 _ENTITY = re.compile(rb"<!ENTITY\s+(%\s*)?([^\s\"']+)\s+(SYSTEM|PUBLIC|\"[^\"]*\"|'[^']*')")
+_REFERENCE = re.compile(rb"&([A-Za-z_][A-Za-z0-9_.\-]*);")
 _MAX_ENTITIES = 1000
+# What one entity may expand to. Protege's entities are namespace IRIs built from one
+# another (<!ENTITY ex "&base;#">): tens of bytes. A bomb's are 10^9.
+MAX_ENTITY_BYTES = 64 * 1024
 
 
 def check_xml_entities(data: bytes) -> None:
-    """Refuse the entity tricks before expat sees them.
+    """Refuse the entity tricks before any XML parser sees them.
 
-    Internal entities that stand for plain text (Protege writes ``<!ENTITY owl
-    "http://www.w3.org/2002/07/owl#">``) are fine. External entities would read a file
-    or URL the input names, and entities built from other entities are how an
-    expansion bomb ("billion laughs") grows; expat's own amplification limit only stops
-    one after minutes of work, so we refuse both up front.
+    Internal entities that stand for text are fine, also when built from other entities
+    (``<!ENTITY ex "&base;#">``, common in Protege output): their expanded size is
+    computed here and must stay under :data:`MAX_ENTITY_BYTES`, which stops an expansion
+    bomb ("billion laughs") before it grows; parsers expand without such a bound.
+    External and parameter entities would read a file or URL the input names: refused.
     """
     match = _DOCTYPE.search(data, 0, 1 << 20)
     if match is None:
@@ -69,16 +91,37 @@ def check_xml_entities(data: bytes) -> None:
         raise ParseError(
             f"xml: {len(entities)} entity declarations; refused (limit {_MAX_ENTITIES})"
         )
+    values: dict[bytes, bytes] = {}
     for parameter, name, value in entities:
         label = name.decode("utf-8", "replace")
         if parameter:
             raise ParseError(f"xml: parameter entity %{label} refused")
         if value in (b"SYSTEM", b"PUBLIC"):
             raise ParseError(f"xml: external entity &{label}; refused: it would read a file or URL")
-        if b"&" in value or b"%" in value:
-            raise ParseError(
-                f"xml: entity &{label}; is built from other entities (entity expansion); refused"
-            )
+        values.setdefault(name, value[1:-1])
+    sizes: dict[bytes, int] = {}
+
+    def size(name: bytes, stack: tuple[bytes, ...]) -> int:
+        if name in sizes:
+            return sizes[name]
+        if name in stack:
+            raise ParseError(f"xml: entity &{name.decode('utf-8', 'replace')}; refers to itself")
+        value = values.get(name)
+        if value is None:  # a predefined (&amp;) or undeclared entity: the parser decides
+            return len(name) + 2
+        total = len(_REFERENCE.sub(b"", value))
+        for ref in _REFERENCE.findall(value):
+            total += size(ref, (*stack, name))
+            if total > MAX_ENTITY_BYTES:
+                raise ParseError(
+                    f"xml: entity &{name.decode('utf-8', 'replace')}; expands to over"
+                    f" {MAX_ENTITY_BYTES} bytes (entity expansion); refused"
+                )
+        sizes[name] = total
+        return total
+
+    for name in values:
+        size(name, ())
 
 
 def load_json(text: bytes | str) -> Any:
@@ -90,8 +133,7 @@ def load_json(text: bytes | str) -> Any:
         raise ParseError(f"invalid JSON: {exc}") from exc
 
 
-def graph_from_bytes(data: bytes, rdf_format: str, resolver: ContextResolver) -> Graph:
-    """Parse with rdflib, no I/O allowed; JSON-LD contexts inlined from the resolver."""
+def _check_supported(data: bytes, rdf_format: str) -> None:
     if rdf_format == "owl-functional":
         raise ParseError("OWL functional syntax is not supported; use Turtle or RDF/XML")
     head = data[:4096]
@@ -103,28 +145,98 @@ def graph_from_bytes(data: bytes, rdf_format: str, resolver: ContextResolver) ->
         raise ParseError("OWL/XML is not supported; save the ontology as RDF/XML or Turtle")
     if rdf_format == "xml":
         check_xml_entities(data)
-    # No namespace binding: a third of rdflib's parse time goes to binding its default
-    # prefixes on every new graph, and we never serialise.
+
+
+def _ox_object(term: Any) -> Obj:
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return ("I", term.value)
+    if kind is ox.BlankNode:
+        return ("B", "_:" + term.value)
+    if kind is ox.Literal:
+        return literal(term.value, term.datatype.value, term.language)
+    raise ParseError("RDF 1.2 triple terms are not supported")
+
+
+def _with_pyoxigraph(data: bytes, rdf_format: str, base: str | None) -> list[Triple]:
+    triples: list[Triple] = []
+    for quad in ox.parse(data, format=_OX_FORMATS[rdf_format], base_iri=base):
+        subject = quad.subject
+        s = "_:" + subject.value if type(subject) is ox.BlankNode else subject.value
+        if type(subject) not in (ox.NamedNode, ox.BlankNode):
+            raise ParseError("RDF 1.2 triple terms are not supported")
+        triples.append((s, quad.predicate.value, _ox_object(quad.object)))
+    return triples
+
+
+def _rdflib_object(term: Any) -> Obj:
+    if isinstance(term, URIRef):
+        return ("I", str(term))
+    if isinstance(term, BNode):
+        return ("B", f"_:{term}")
+    if isinstance(term, Literal):
+        datatype = str(term.datatype) if term.datatype is not None else None
+        return literal(str(term), datatype, term.language)
+    raise ParseError(f"unsupported RDF term {type(term).__name__}")
+
+
+def _with_rdflib(data: bytes, rdf_format: str, base: str | None) -> list[Triple]:
+    """What rdflib reads, in the form of :func:`triples_from_graph`."""
     graph: Graph = Dataset() if rdf_format in _QUAD_FORMATS else Graph(bind_namespaces="none")
+    with no_io():
+        graph.parse(data=data, format=rdf_format, publicID=base)
+    if isinstance(graph, Dataset):
+        merged = Graph(bind_namespaces="none")
+        for s, p, o, _ in graph.quads((None, None, None, None)):
+            merged.add((s, p, o))
+        graph = merged
+    return triples_from_graph(graph)
+
+
+def triples_from_graph(graph: Graph) -> list[Triple]:
+    """An rdflib graph's triples, blank nodes named canonically (rdflib.compare) and
+    sorted, so the output is the same on every run although rdflib names them at random."""
+    if any(isinstance(node, BNode) for node in graph.all_nodes()):
+        graph = to_canonical_graph(graph)
+    ordered = sorted(graph, key=lambda t: tuple(x.n3() for x in t))
+    return [
+        (str(s) if isinstance(s, URIRef) else f"_:{s}", str(p), _rdflib_object(o))
+        for s, p, o in ordered
+    ]
+
+
+def read_triples(
+    data: bytes, rdf_format: str, resolver: ContextResolver, base: str | None = None
+) -> tuple[list[Triple], tuple[str, ...]]:
+    """The document's triples (blank nodes as the parser named them) and warnings.
+
+    pyoxigraph reads every format it knows (all of ours), about 10-40x faster than rdflib
+    (docs/performance.md); when it refuses a document, rdflib gets a try, since it accepts
+    some things pyoxigraph validates away, and its reading is used with a warning. No I/O
+    either way: contexts are inlined from the resolver, and rdflib runs in a sandbox.
+    """
+    _check_supported(data, rdf_format)
+    if rdf_format == "json-ld":
+        data = json.dumps(resolver.inline(load_json(data))).encode()
     try:
-        with no_io():
-            if rdf_format == "json-ld":
-                document = resolver.inline(load_json(data))
-                graph.parse(data=document, format="json-ld")
-            else:
-                graph.parse(data=data, format=rdf_format)
+        return _with_pyoxigraph(data, rdf_format, base), ()
+    except (SyntaxError, ValueError) as exc:
+        first = " ".join(str(exc).split())[:300]
+    try:
+        triples = _with_rdflib(data, rdf_format, base)
     except ParseError:
         raise
     except RecursionError as exc:
         raise ParseError(f"{rdf_format}: input nests too deeply") from exc
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise ParseError(f"{rdf_format}: {describe_rdflib_error(exc)}") from exc
-    if isinstance(graph, Dataset):
-        merged = Graph()
-        for s, p, o, _ in graph.quads((None, None, None, None)):
-            merged.add((s, p, o))
-        return merged
-    return graph
+    return triples, (f"read by rdflib: pyoxigraph refused it ({first})",)
+
+
+def base_iri(path: str) -> str:
+    """What relative IRIs in a file without a base resolve against: the file's place in
+    the repository, the same on every machine (rdflib would use the working directory)."""
+    return "file:///" + quote(path.lstrip("/"), safe="/")
 
 
 def describe_rdflib_error(exc: Exception) -> str:
@@ -144,23 +256,29 @@ def describe_rdflib_error(exc: Exception) -> str:
     return message or type(exc).__name__
 
 
-def parse_rdf(data: bytes, extension: str, resolver: ContextResolver) -> FileContribution:
+def parse_rdf(path: str, data: bytes, extension: str, options: ParseOptions) -> FileContribution:
+    resolver = ContextResolver(options.contexts)
     rdf_format = sniff(data, EXTENSIONS[extension])
-    graph = graph_from_bytes(data, rdf_format, resolver)
-    facts = facts_from_graph(graph)
-    if not facts:
+    raw, warnings = read_triples(data, rdf_format, resolver, base_iri(path))
+    triples = dedupe(BlankLabels(file_tag(path, data)).relabel(raw))
+    if not triples:
         return FileContribution(
             status=STATUS_SKIPPED,
             format=rdf_format,
-            error=f"no classes, properties or axioms in {len(graph)} triples",
+            error="no triples",
+            warnings=warnings,
             context_deps=resolver.deps(),
         )
+    facts = facts_from_triples(triples)
     return FileContribution(
         status=STATUS_OK,
         format=rdf_format,
+        warnings=warnings,
         classes=facts.classes,
         edges=facts.edges,
         properties=facts.properties,
         axioms=facts.axioms,
+        individuals=facts.individuals,
+        statements=tuple(to_rows(triples, prefix_map(options.prefixes))),
         context_deps=resolver.deps(),
     )

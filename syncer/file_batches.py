@@ -1,0 +1,170 @@
+"""Group commit for files: parsed files share transactions, each file in a savepoint.
+
+Workers parse in parallel and hand each file over without waiting for it to be written;
+one committer takes whatever has arrived while the previous transaction was committing
+(at least one file, at most :data:`MAX_FILES` files or :data:`MAX_ROWS` triples) and
+writes it in one ``BEGIN IMMEDIATE`` transaction on the writer thread:
+
+- each file in its own ``SAVEPOINT``: its rows, triples, ``source_files`` row and the
+  deletion of its task appear together or not at all. A file whose write raises is rolled
+  back to its savepoint and recorded ``failed`` with the error; the others commit;
+- then, once for the batch, the public tables are derived for the union of the keys its
+  files touched, orphaned triples go and the closure is updated (store.finish_batch).
+
+A single pushed file still commits at once (nothing waits for a batch to fill), while an
+initial sync of thousands of files commits in a few dozen transactions instead of one
+per file. A kill -9 loses at most the batch being committed; its tasks are still in
+``sync_tasks`` and the next run redoes them (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from syncer import runs, store
+from syncer.model import FileContribution, TreeEntry
+from syncer.writer import Writer
+
+log = logging.getLogger("syncer.file_batches")
+
+MAX_FILES = 512
+MAX_ROWS = 250_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileWrite:
+    entry: TreeEntry
+    contribution: FileContribution
+
+    @property
+    def rows(self) -> int:
+        return len(self.contribution.statements) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class FileDelete:
+    path: str
+
+    @property
+    def rows(self) -> int:
+        return 1
+
+
+Item = FileWrite | FileDelete
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One item's outcome, reported after its transaction committed."""
+
+    item: Item
+    contribution: FileContribution | None  # what was recorded (None for a delete)
+
+
+def take_batch(first: Item, pending: list[Item]) -> tuple[list[Item], list[Item]]:
+    """The next batch: ``first`` and what follows it, within the caps; and the rest."""
+    batch, rows = [first], first.rows
+    while pending and len(batch) < MAX_FILES and rows + pending[0].rows <= MAX_ROWS:
+        rows += pending[0].rows
+        batch.append(pending.pop(0))
+    return batch, pending
+
+
+def write_batch(
+    conn: sqlite3.Connection, oid: str, parser_version: int, items: Sequence[Item], now: str
+) -> list[Written]:
+    """Write ``items`` in the caller's transaction, each in a savepoint; derive once."""
+    batch = store.Batch()
+    out: list[Written] = []
+    for item in items:
+        conn.execute("SAVEPOINT file")
+        try:
+            out.append(_write_one(conn, oid, parser_version, item, now, batch))
+        except sqlite3.Error:
+            raise  # a storage fault fails the transaction; the writer sorts it out
+        except Exception as exc:  # a bug on one file must not cost the others
+            conn.execute("ROLLBACK TO file")
+            log.exception("writing %s failed", getattr(item, "path", None) or item)
+            failed = FileContribution.failed(f"internal error while writing: {exc}")
+            if isinstance(item, FileWrite):
+                out.append(
+                    _write_one(conn, oid, parser_version, FileWrite(item.entry, failed), now, batch)
+                )
+            else:
+                raise
+        conn.execute("RELEASE file")
+    store.finish_batch(conn, oid, batch, now)
+    return out
+
+
+def _write_one(
+    conn: sqlite3.Connection,
+    oid: str,
+    parser_version: int,
+    item: Item,
+    now: str,
+    batch: store.Batch,
+) -> Written:
+    if isinstance(item, FileDelete):
+        store.delete_file(conn, oid, item.path, batch)
+        runs.finish_task(conn, oid, item.path)
+        return Written(item, None)
+    entry = item.entry
+    record = store.FileRecord(entry.path, entry.blob_sha, entry.size, parser_version)
+    store.write_file(conn, oid, record, item.contribution, now, batch)
+    runs.finish_task(conn, oid, entry.path)
+    return Written(item, item.contribution)
+
+
+class FileCommitter:
+    """``await put(item)`` hands a file over; :meth:`run` commits batches until
+    :meth:`close`, calling ``on_written`` with each committed batch's outcomes."""
+
+    def __init__(
+        self,
+        writer: Writer,
+        oid: str,
+        parser_version: int,
+        clock: Callable[[], str],
+        on_written: Callable[[list[Written]], None],
+    ) -> None:
+        self._writer = writer
+        self._oid = oid
+        self._parser_version = parser_version
+        self._clock = clock
+        self._on_written = on_written
+        # Bounded, so parsing never runs far ahead of writing (memory stays flat).
+        self._queue: asyncio.Queue[Item | None] = asyncio.Queue(maxsize=MAX_FILES)
+        self.transactions = 0
+
+    async def put(self, item: Item) -> None:
+        await self._queue.put(item)
+
+    async def close(self) -> None:
+        await self._queue.put(None)
+
+    async def run(self) -> None:
+        pending: list[Item] = []
+        closed = False
+        while not (closed and not pending):
+            if not pending:
+                first = await self._queue.get()
+                if first is None:
+                    return
+                pending.append(first)
+            while not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                if nxt is None:
+                    closed = True
+                    break
+                pending.append(nxt)
+            batch, pending = take_batch(pending[0], pending[1:])
+            written = await self._writer.run(
+                write_batch, self._oid, self._parser_version, batch, self._clock()
+            )
+            self.transactions += 1
+            self._on_written(written)

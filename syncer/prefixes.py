@@ -1,0 +1,97 @@
+"""The prefix map of the ``prefix`` table and of every CURIE in ``statements``.
+
+It must not depend on which files are synced or in which order (SPEC, "The triple
+layer"), so it is built from kept maps only, never from a file's ``@prefix`` lines:
+1. ``SYNCER_PREFIXES`` (the operator's word wins);
+2. the few names semantic-sql and OAK query by (``oio``, ``IAO``... see ``_SEMSQL``);
+3. prefixmaps' ``obo`` context (OBO PURLs: ``http://purl.obolibrary.org/obo/IAO_0000115``
+   reads ``IAO:0000115``) and its ``linked_data`` context (rdf, rdfs, owl, skos, ...);
+4. the W3C and VisionFlow corpus prefixes the page formats expand
+   (:mod:`syncer.formats.curies`).
+A namespace claimed twice keeps its first prefix, and a prefix claimed twice its first
+namespace, so the map stays a bijection (curies refuses anything else). IRIs under no
+namespace are written ``<IRI>``, as semantic-sql's rdftab does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from curies import Converter
+
+from syncer.formats.curies import default_prefixes
+
+# semantic-sql and OAK write these in their SQL (omo.yaml: 'oio:hasExactSynonym',
+# 'IAO:0000115'), so they must win over prefixmaps' spelling (oboInOwl).
+_SEMSQL = {
+    "oio": "http://www.geneontology.org/formats/oboInOwl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "IAO": "http://purl.obolibrary.org/obo/IAO_",
+    "RO": "http://purl.obolibrary.org/obo/RO_",
+    "BFO": "http://purl.obolibrary.org/obo/BFO_",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "schema": "http://schema.org/",
+}
+_CACHE_LIMIT = 200_000
+
+
+def standard_pairs() -> list[tuple[str, str]]:
+    """The kept maps, highest priority first (configured prefixes go before these)."""
+    from prefixmaps import load_context
+
+    pairs = list(_SEMSQL.items())
+    for name in ("obo", "linked_data"):
+        pairs.extend(load_context(name).as_dict().items())
+    pairs.extend((p, iri) for p, iri in default_prefixes().items() if p)
+    return pairs
+
+
+def merge(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """First claim wins, on both sides, so the result is a bijection."""
+    table: dict[str, str] = {}
+    taken: set[str] = set()
+    for prefix, base in pairs:
+        if not prefix or not base or prefix in table or base in taken:
+            continue
+        table[prefix] = base
+        taken.add(base)
+    return table
+
+
+class PrefixMap:
+    """IRI -> CURIE (``<IRI>`` when no namespace fits), cached per IRI."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.table = dict(sorted(table.items()))
+        self._converter = Converter.from_prefix_map(self.table)
+        self._cache: dict[str, str] = {}
+
+    def compress(self, iri: str) -> str:
+        hit = self._cache.get(iri)
+        if hit is None:
+            curie = self._converter.compress(iri)
+            # A CURIE whose local part would be empty or hold spaces does not round-trip.
+            hit = curie if curie and not curie.endswith(":") and " " not in curie else f"<{iri}>"
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[iri] = hit
+        return hit
+
+    def expand(self, curie: str) -> str:
+        if curie.startswith("<") and curie.endswith(">"):
+            return curie[1:-1]
+        expanded = self._converter.expand(curie)
+        return expanded or curie
+
+
+@lru_cache(maxsize=8)
+def prefix_map(configured: tuple[tuple[str, str], ...] = ()) -> PrefixMap:
+    """The map for these configured prefixes (one per process and configuration)."""
+    return PrefixMap(merge([*configured, *standard_pairs()]))
