@@ -7,7 +7,7 @@ fault clears.
 
 Read-only: ``chmod 0444`` on the database file, plus ``chattr +i`` when the tests run as
 root (root ignores permission bits); the test is skipped where neither takes effect.
-Full disk, twice: on a real 4 MiB tmpfs filled by a ballast file (root only, skipped
+Full disk, twice: on a real 16 MiB tmpfs filled by a ballast file (root only, skipped
 elsewhere), and everywhere with ``PRAGMA max_page_count`` on every connection the service
 opens (SQLite then answers SQLITE_FULL, "database or disk is full", as on a full file
 system; the cap is a test seam patched over ``db.connect`` in the writer and the probe).
@@ -265,13 +265,13 @@ def test_disk_full_under_the_service_then_room_is_made(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 4 MiB file system (tmpfs), where a full disk is ENOSPC; root only."""
+    """A real 16 MiB file system (tmpfs), where a full disk is ENOSPC; root only."""
     mount = tmp_path / "small"
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small file system needs root")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(mount)],
         capture_output=True,
     )
     if done.returncode != 0:
@@ -286,7 +286,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def test_a_real_full_file_system_under_the_service_then_room_is_made(
     git_repo: GitRepo, small_disk: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No seam: the database lives on a 4 MiB tmpfs that a ballast file fills up; the
+    """No seam: the database lives on a 16 MiB tmpfs that a ballast file fills up; the
     writes fail with ENOSPC (SQLITE_FULL), and deleting the ballast makes room."""
     caplog.set_level(logging.INFO)
     db = small_disk / "syncer.db"
