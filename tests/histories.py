@@ -2,7 +2,9 @@
 
 Each step applies one kind of change a real repository sees: add, modify, delete and
 rename files, declare a class in one file and use it as a parent in another, declare
-the same class twice with different labels, move a declaration, break a file and mend it.
+the same class twice with different labels, move a declaration, break a file and mend it;
+and what the closure reads (entailed_edge): existential restrictions (blank nodes),
+individuals, sub-properties, each possibly across files.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class FileModel:
     classes: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
     properties: list[str] = field(default_factory=list)
     equivalents: list[tuple[str, str]] = field(default_factory=list)
+    restrictions: list[tuple[str, str, str]] = field(default_factory=list)  # C, p, filler
+    individuals: list[tuple[str, str]] = field(default_factory=list)  # individual, class
+    subproperties: list[tuple[str, str]] = field(default_factory=list)
     broken: bool = False
 
     def render(self) -> str:
@@ -38,6 +43,15 @@ class FileModel:
             lines.append(f'ex:{prop} a owl:ObjectProperty ; rdfs:label "{prop}" .')
         for a, b in self.equivalents:
             lines.append(f"ex:{a} owl:equivalentClass ex:{b} .")
+        for c, p, f in self.restrictions:
+            lines.append(
+                f"ex:{c} rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:{p} ;"
+                f" owl:someValuesFrom ex:{f} ] ."
+            )
+        for i, c in self.individuals:
+            lines.append(f"ex:{i} a owl:NamedIndividual , ex:{c} .")
+        for a, b in self.subproperties:
+            lines.append(f"ex:{a} rdfs:subPropertyOf ex:{b} .")
         if self.broken:
             lines.append("ex:oops ex:is <<< not turtle")
         return "\n".join(lines) + "\n"
@@ -74,6 +88,7 @@ class History:
             "move",
             "break",
             "property",
+            "closure",
         ]
         if not self.files:
             ops = ["add"]
@@ -120,5 +135,19 @@ class History:
             model = self.files[path]
             model.properties = sorted(set(model.properties) | {rng.choice(["uses", "partOf"])})
             model.equivalents.append(tuple(rng.sample(NAMES, 2)))  # type: ignore[arg-type]
+            changes[path] = model.render()
+        elif op == "closure":
+            path = rng.choice(sorted(self.files))
+            model = self.files[path]
+            kind = rng.choice(["restriction", "individual", "subproperty", "clear"])
+            if kind == "restriction":
+                c, f = rng.sample(NAMES, 2)
+                model.restrictions.append((c, rng.choice(["partOf", "uses"]), f))
+            elif kind == "individual":
+                model.individuals.append((f"i{rng.randint(0, 5)}", rng.choice(NAMES)))
+            elif kind == "subproperty":
+                model.subproperties.append(tuple(rng.sample(["partOf", "uses", "overlaps"], 2)))  # type: ignore[arg-type]
+            else:
+                model.restrictions, model.individuals, model.subproperties = [], [], []
             changes[path] = model.render()
         return changes

@@ -14,6 +14,12 @@ INVARIANT_TABLES = (
     "kg_nodes",
     "kg_edges",
     "source_files",
+    "owl_individuals",
+    # The triple layer: statement_files is statements joined to the files that assert
+    # them (ids aside: they depend on the order rows were inserted), and the closure.
+    "statement_files",
+    "entailed_edge",
+    "prefix",
 )
 TIMESTAMP_COLUMNS = frozenset({"last_synced", "created_at", "updated_at", "synced_at"})
 
