@@ -88,7 +88,8 @@ def write_batch(
             raise  # a storage fault fails the transaction; the writer sorts it out
         except Exception as exc:  # a bug on one file must not cost the others
             conn.execute("ROLLBACK TO file")
-            log.exception("writing %s failed", getattr(item, "path", None) or item)
+            path = item.entry.path if isinstance(item, FileWrite) else item.path
+            log.exception("writing %s failed", path)
             failed = FileContribution.failed(f"internal error while writing: {exc}")
             if isinstance(item, FileWrite):
                 out.append(

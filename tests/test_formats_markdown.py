@@ -248,3 +248,21 @@ def test_any_page_parses_to_a_contribution_without_raising(pieces: list[str]) ->
     )
     assert c.status in ("ok", "failed", "skipped")
     assert (c.page is None) == (c.status == "failed")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[![build](https://ci.example/badge.svg)](https://ci.example)\n\n# My ontology\n",
+        "[[Some Page]] is where it starts.\n",
+        "# Notes\n\nNothing but prose, and [a link](https://example.org).\n",
+    ],
+    ids=["badge", "wikilink", "prose"],
+)
+def test_markdown_without_an_rdf_block_is_skipped_whatever_its_first_line(text: str) -> None:
+    c = parse_file("README.md", text.encode(), ParseOptions())
+    assert (c.status, c.error, c.statements) == (
+        "skipped",
+        "no ontology content; kept as a knowledge-graph page",
+        (),
+    )
