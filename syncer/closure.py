@@ -12,7 +12,9 @@ For a named entity X (CURIEs, as in ``statements``):
   closure (existential restrictions lifted on both sides; R is not chained with itself:
   relation-graph does that only for transitive R, which we leave out).
 
-Incremental (issue 12, "a push recomputes what it touches, not the world"): X's edges
+Kept per run (issue 12, "a push recomputes what it touches, not the world"): batches note
+the nodes whose triples changed (:func:`note`, table ``closure_pending``) and the end of
+the run recomputes what depends on them once (:func:`catch_up`). X's edges
 depend only on the direct edges of the nodes its old closure names, as objects (its
 ancestors and its fillers' ancestors) or as predicates (its properties' ancestors). So
 when a batch changes the triples about a set D of nodes, the entities to recompute are D
@@ -138,8 +140,9 @@ def dependents(conn: sqlite3.Connection, changed: set[str]) -> set[str]:
         found.update(
             r[0]
             for r in conn.execute(
-                "SELECT subject FROM entailed_edge INDEXED BY entailed_edge_predicate"
-                " WHERE predicate IN (SELECT value FROM json_each(?))",
+                "SELECT subject FROM entailed_edge INDEXED BY entailed_edge_relation"
+                " WHERE predicate IN (SELECT value FROM json_each(?)) AND predicate NOT IN"
+                " ('rdfs:subClassOf', 'rdf:type', 'rdfs:subPropertyOf')",
                 (keys,),
             )
         )
@@ -160,17 +163,38 @@ def recompute(conn: sqlite3.Connection, nodes: set[str]) -> None:
         )
 
 
-def update(conn: sqlite3.Connection, subjects: set[str], objects: set[str]) -> None:
-    """Bring ``entailed_edge`` in line after the triples about ``subjects`` changed
-    (``objects``: the named objects of those triples, whose reflexive edge may change)."""
-    if not subjects and not objects:
-        return
-    recompute(conn, dependents(conn, subjects) | objects)
+def note(conn: sqlite3.Connection, subjects: set[str], objects: set[str]) -> None:
+    """Remember that the triples about ``subjects`` changed (``objects``: the named objects
+    of those triples, whose reflexive edge may change), in the batch's transaction."""
+    conn.executemany(
+        "INSERT INTO closure_pending (node, expand) VALUES (?, 0) ON CONFLICT DO NOTHING",
+        [(n,) for n in objects - subjects if not n.startswith("_:")],
+    )
+    conn.executemany(
+        "INSERT INTO closure_pending (node, expand) VALUES (?, 1)"
+        " ON CONFLICT DO UPDATE SET expand = 1",
+        [(n,) for n in subjects if not n.startswith("_:")],
+    )
+
+
+def catch_up(conn: sqlite3.Connection) -> int:
+    """Bring ``entailed_edge`` in line with ``statements`` for every pending node (the end
+    of a run): once per run, not once per batch, so an initial sync of thousands of files
+    computes each closure once. Returns how many nodes were recomputed."""
+    pending = conn.execute("SELECT node, expand FROM closure_pending").fetchall()
+    if not pending:
+        return 0
+    subjects = {node for node, expand in pending if expand}
+    nodes = dependents(conn, subjects) | {node for node, expand in pending if not expand}
+    recompute(conn, nodes)
+    conn.execute("DELETE FROM closure_pending")
+    return len(nodes)
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Every row again, from the statements (forced runs)."""
     conn.execute("DELETE FROM entailed_edge")
+    conn.execute("DELETE FROM closure_pending")
     nodes = {
         r[0]
         for r in conn.execute(

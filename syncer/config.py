@@ -25,7 +25,19 @@ DEFAULT_INCLUDE: tuple[str, ...] = (
     "*.json-ld",
     "*.md",
 )
-DEFAULT_EXCLUDE: tuple[str, ...] = (".github/**", "**/node_modules/**")
+# A repository's own documents are Markdown but not pages of the ontology (issue 12): an
+# OBO repository's README.md or CONTRIBUTING.md would otherwise become graph nodes.
+# Patterns without a slash match at any depth (docs/configuration.md).
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".github/**",
+    "**/node_modules/**",
+    "README.md",
+    "CHANGELOG.md",
+    "CONTRIBUTING.md",
+    "CODE_OF_CONDUCT.md",
+    "LICENSE.md",
+    "SECURITY.md",
+)
 
 
 class Secret:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syncer import PARSER_VERSION, runs, statements, store
+from syncer import PARSER_VERSION, closure, runs, statements, store
 from syncer.config import Settings
 from syncer.errors import FatalError, RetryableError, SourceError
 from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written
@@ -229,6 +229,8 @@ class SyncEngine:
             await self._process(plan, options, failures)
             if force:
                 await self.writer.run(store.rederive_all, self.oid, self.clock())
+            else:
+                await self.writer.run(closure.catch_up)
             await self.writer.run(
                 runs.set_synced,
                 self.oid,

@@ -228,11 +228,11 @@ def delete_file(conn: sqlite3.Connection, oid: str, path: str, batch: Batch) -> 
 
 
 def finish_batch(conn: sqlite3.Connection, oid: str, batch: Batch, now: str) -> None:
-    """Derive once what the batch's files touched: the public tables, the triples that
-    lost their last source, the closure."""
+    """Derive once what the batch's files touched: the public tables and the triples that
+    lost their last source; note what the closure must catch up on at the end of the run."""
     recompute(conn, oid, batch.affected, now)
     statements.drop_orphans(conn, batch.changes)
-    closure.update(conn, batch.changes.subjects, batch.changes.objects)
+    closure.note(conn, batch.changes.subjects, batch.changes.objects)
     batch.affected = Affected()
     batch.changes = statements.Changes()
 

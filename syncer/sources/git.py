@@ -79,7 +79,12 @@ class GitSource:
             if kind != b"blob" or mode == b"120000":
                 continue
             path = raw_path.decode("utf-8", "surrogateescape")
-            entries.append(TreeEntry(path=path, blob_sha=sha.decode(), size=int(size)))
+            # git prints "BAD" for a blob the repository does not hold (a partial clone):
+            # the size is unknown, and reading the blob will say what is wrong.
+            known = size.isdigit()
+            entries.append(
+                TreeEntry(path=path, blob_sha=sha.decode(), size=int(size) if known else None)
+            )
         return Tree(commit=commit, entries=tuple(entries))
 
     async def fetch(self, commit: str, entries: Sequence[TreeEntry]) -> AsyncIterator[FetchedFile]:
