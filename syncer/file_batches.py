@@ -82,8 +82,10 @@ def write_batch(
     out: list[Written] = []
     for item in items:
         conn.execute("SAVEPOINT file")
+        # What the file touched is noted apart and kept only if its savepoint is.
+        own = store.Batch()
         try:
-            out.append(_write_one(conn, oid, parser_version, item, now, batch))
+            out.append(_write_one(conn, oid, parser_version, item, now, own))
         except sqlite3.Error:
             raise  # a storage fault fails the transaction; the writer sorts it out
         except Exception as exc:  # a bug on one file must not cost the others
@@ -91,13 +93,14 @@ def write_batch(
             path = item.entry.path if isinstance(item, FileWrite) else item.path
             log.exception("writing %s failed", path)
             failed = FileContribution.failed(f"internal error while writing: {exc}")
-            if isinstance(item, FileWrite):
-                out.append(
-                    _write_one(conn, oid, parser_version, FileWrite(item.entry, failed), now, batch)
-                )
-            else:
+            if not isinstance(item, FileWrite):
                 raise
+            own = store.Batch()
+            out.append(
+                _write_one(conn, oid, parser_version, FileWrite(item.entry, failed), now, own)
+            )
         conn.execute("RELEASE file")
+        batch.merge(own)
     store.finish_batch(conn, oid, batch, now)
     return out
 

@@ -18,10 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from curies import Converter
-
-from syncer.formats.curies import default_prefixes
-
 # semantic-sql and OAK write these in their SQL (omo.yaml: 'oio:hasExactSynonym',
 # 'IAO:0000115'), so they must win over prefixmaps' spelling (oboInOwl).
 _SEMSQL = {
@@ -44,7 +40,11 @@ _CACHE_LIMIT = 200_000
 
 def standard_pairs() -> list[tuple[str, str]]:
     """The kept maps, highest priority first (configured prefixes go before these)."""
+    # Imported here: the page formats import this module, and prefixmaps is only needed
+    # once per process.
     from prefixmaps import load_context
+
+    from syncer.formats.curies import default_prefixes
 
     pairs = list(_SEMSQL.items())
     for name in ("obo", "linked_data"):
@@ -69,6 +69,9 @@ class PrefixMap:
     """IRI -> CURIE (``<IRI>`` when no namespace fits), cached per IRI."""
 
     def __init__(self, table: dict[str, str]) -> None:
+        # curies brings pydantic (a quarter of a second to import): only when a map is made.
+        from curies import Converter
+
         self.table = dict(sorted(table.items()))
         self._converter = Converter.from_prefix_map(self.table)
         self._cache: dict[str, str] = {}

@@ -36,6 +36,13 @@ class Batch:
     affected: Affected = field(default_factory=Affected)
     changes: statements.Changes = field(default_factory=statements.Changes)
 
+    def merge(self, other: Batch) -> None:
+        """Take in what one file's write noted (after its savepoint was released)."""
+        self.affected = self.affected | other.affected
+        self.changes.orphans |= other.changes.orphans
+        self.changes.subjects |= other.changes.subjects
+        self.changes.objects |= other.changes.objects
+
 
 @dataclass(frozen=True)
 class FileRecord:

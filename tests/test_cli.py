@@ -46,7 +46,7 @@ def env(git_repo: GitRepo, tmp_path: Path) -> dict[str, str]:
 def test_sync_reports_failures_and_exits_zero_when_it_reached_the_head(
     git_repo: GitRepo, env: dict[str, str], tmp_path: Path
 ) -> None:
-    commit = git_repo.commit_files({"good.ttl": GOOD, "bad.ttl": "ex:A a <<<", "README.md": "hi"})
+    commit = git_repo.commit_files({"good.ttl": GOOD, "bad.ttl": "ex:A a <<<", "notes.md": "hi"})
     result = syncer("sync", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

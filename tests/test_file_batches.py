@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer import file_batches, store
+from syncer import closure, file_batches, store
 from syncer.db import connect, immediate
 from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written, take_batch
 from syncer.formats import ParseOptions, parse_file
@@ -49,6 +49,11 @@ def test_a_file_whose_write_raises_is_recorded_failed_and_the_rest_commit(
     conn = connect(db_path)
     with immediate(conn):
         written = file_batches.write_batch(conn, "default", 3, items, "now")
+    # The closure catches up at the end of the run, once, for what the batches noted.
+    pending = conn.execute("SELECT node, expand FROM closure_pending ORDER BY node").fetchall()
+    assert [tuple(r) for r in pending] == [(f"<{EX}{name}>", int(name in "AC")) for name in "ACXZ"]
+    with immediate(conn):
+        assert closure.catch_up(conn) == 4
     conn.close()
     assert [w.contribution.status for w in written if w.contribution] == ["ok", "failed", "ok"]
     with sqlite3.connect(db_path) as db:

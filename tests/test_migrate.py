@@ -44,7 +44,10 @@ def legacy_db(tmp_path: Path) -> Path:
 
 def table_names(path: Path) -> set[str]:
     with sqlite3.connect(path) as conn:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+        }
 
 
 def test_fresh_database_gets_every_migration_once(tmp_path: Path) -> None:
