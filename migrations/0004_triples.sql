@@ -8,6 +8,12 @@ CREATE TABLE prefix (
     prefix TEXT PRIMARY KEY,
     base   TEXT NOT NULL
 );
+-- What `prefix` was built from (configured prefixes, prefixmaps' version...): a run
+-- whose inputs are the same need not build the map to know it is unchanged.
+CREATE TABLE prefix_source (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint TEXT NOT NULL
+);
 
 -- One row per distinct triple of the union of all synced files. semantic-sql's columns;
 -- `id` (last, so the semantic-sql columns keep their places) is what statement_sources

@@ -46,6 +46,16 @@ class Affected:
             link_targets=self.link_targets | other.link_targets,
         )
 
+    def update(self, other: Affected) -> None:
+        """In place: a batch gathers its files' keys without copying what it has."""
+        self.individuals |= other.individuals
+        self.class_iris |= other.class_iris
+        self.children |= other.children
+        self.properties |= other.properties
+        self.axioms |= other.axioms
+        self.pages |= other.pages
+        self.link_targets |= other.link_targets
+
 
 def _json(values: Any) -> str:
     return json.dumps(sorted(values), ensure_ascii=False)

@@ -30,7 +30,7 @@ from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written
 from syncer.formats import ContextDoc, ParseOptions, parse_file
 from syncer.model import FileContribution, Tree, TreeEntry
 from syncer.planner import Plan, plan_changes
-from syncer.prefixes import prefix_map
+from syncer.prefixes import fingerprint, prefix_map
 from syncer.sources.base import FetchedFile, Source
 from syncer.writer import Writer
 
@@ -211,8 +211,12 @@ class SyncEngine:
             self._report()
             # The CURIEs in statements follow the prefix map; a new map (SYNCER_PREFIXES
             # changed) means every file is written again under it.
-            table = prefix_map(self.settings.prefixes).table
-            if await self.writer.run(statements.sync_prefixes, table):
+            configured = self.settings.prefixes
+            if await self.writer.run(
+                statements.sync_prefixes,
+                fingerprint(configured),
+                lambda: prefix_map(configured).table,
+            ):
                 log.info("the prefix map changed: every file is read again")
                 force = True
             tree, plan = await self.plan(force=force)

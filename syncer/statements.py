@@ -11,7 +11,7 @@ collected for the closure (syncer/closure.py).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from syncer.closure import CLOSURE_PREDICATES
@@ -114,10 +114,22 @@ def drop_unsourced(conn: sqlite3.Connection) -> int:
     ).rowcount
 
 
-def sync_prefixes(conn: sqlite3.Connection, table: dict[str, str]) -> bool:
-    """Make ``prefix`` hold ``table``; True when it held something else (then the CURIEs
-    in ``statements`` were written with another map and every file must be read again)."""
+def sync_prefixes(
+    conn: sqlite3.Connection, fingerprint: str, table_of: Callable[[], dict[str, str]]
+) -> bool:
+    """Make ``prefix`` hold the map ``table_of`` builds, unless ``fingerprint`` says the
+    stored one was built from the same inputs. True when the stored map differed (then the
+    CURIEs in ``statements`` were written with another map: every file must be read again)."""
+    stored = conn.execute("SELECT fingerprint FROM prefix_source").fetchone()
+    if stored is not None and stored[0] == fingerprint:
+        return False
+    table = table_of()
     current = dict(conn.execute("SELECT prefix, base FROM prefix").fetchall())
+    conn.execute(
+        "INSERT INTO prefix_source (id, fingerprint) VALUES (1, ?)"
+        " ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
+        (fingerprint,),
+    )
     if current == table:
         return False
     conn.execute("DELETE FROM prefix")

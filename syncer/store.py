@@ -38,7 +38,7 @@ class Batch:
 
     def merge(self, other: Batch) -> None:
         """Take in what one file's write noted (after its savepoint was released)."""
-        self.affected = self.affected | other.affected
+        self.affected.update(other.affected)
         self.changes.orphans |= other.changes.orphans
         self.changes.subjects |= other.changes.subjects
         self.changes.objects |= other.changes.objects
@@ -222,7 +222,8 @@ def write_file(
         ),
     )
     new = _keys_of_contribution(contribution) if contribution.status != "failed" else Affected()
-    batch.affected = batch.affected | old | new
+    batch.affected.update(old)
+    batch.affected.update(new)
 
 
 def delete_file(conn: sqlite3.Connection, oid: str, path: str, batch: Batch) -> None:
@@ -231,7 +232,7 @@ def delete_file(conn: sqlite3.Connection, oid: str, path: str, batch: Batch) -> 
     _delete_contribution(conn, oid, path)
     statements.forget_file(conn, oid, path, batch.changes)
     conn.execute("DELETE FROM source_files WHERE ontology_id=? AND path=?", (oid, path))
-    batch.affected = batch.affected | old
+    batch.affected.update(old)
 
 
 def finish_batch(conn: sqlite3.Connection, oid: str, batch: Batch, now: str) -> None:

@@ -17,7 +17,7 @@ of the file's bytes ... never shared between files").
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -52,8 +52,11 @@ class BlankLabels:
     each start their own labels at ``b0``.
     """
 
-    def __init__(self, tag: str) -> None:
-        self._prefix = f"_:{tag}_"
+    def __init__(self, tag: str | Callable[[], str]) -> None:
+        # The tag hashes the whole file: computed at the first blank node only, since most
+        # pages have none.
+        self._tag = tag
+        self._prefix = ""
         self._names: dict[tuple[int, str], str] = {}
         self._scope = 0
 
@@ -64,6 +67,9 @@ class BlankLabels:
         key = (self._scope, raw)
         name = self._names.get(key)
         if name is None:
+            if not self._prefix:
+                tag = self._tag if isinstance(self._tag, str) else self._tag()
+                self._prefix = f"_:{tag}_"
             name = f"{self._prefix}{len(self._names)}"
             self._names[key] = name
         return name

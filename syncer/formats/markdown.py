@@ -191,7 +191,7 @@ def parse_markdown(
     fences = scan_fences(text)
     if not fences.fences:
         fences = whole_file(text) or fences
-    page = _Page(warnings=warnings, labels=BlankLabels(file_tag(path, data)))
+    page = _Page(warnings=warnings, labels=BlankLabels(lambda: file_tag(path, data)))
     page.warnings.extend(
         f"line {n}: a fence opened here is never closed; read as text"
         for n in fences.unclosed_lines

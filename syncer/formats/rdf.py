@@ -260,7 +260,7 @@ def parse_rdf(path: str, data: bytes, extension: str, options: ParseOptions) -> 
     resolver = ContextResolver(options.contexts)
     rdf_format = sniff(data, EXTENSIONS[extension])
     raw, warnings = read_triples(data, rdf_format, resolver, base_iri(path))
-    triples = dedupe(BlankLabels(file_tag(path, data)).relabel(raw))
+    triples = dedupe(BlankLabels(lambda: file_tag(path, data)).relabel(raw))
     if not triples:
         return FileContribution(
             status=STATUS_SKIPPED,
