@@ -28,9 +28,9 @@ from syncer.config import Settings
 from syncer.errors import FatalError, RetryableError, SourceError
 from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written
 from syncer.formats import ContextDoc, ParseOptions, parse_file
+from syncer.formats.prefixes import fingerprint, prefix_map
 from syncer.model import FileContribution, Tree, TreeEntry
 from syncer.planner import Plan, plan_changes
-from syncer.prefixes import fingerprint, prefix_map
 from syncer.sources.base import FetchedFile, Source
 from syncer.writer import Writer
 
@@ -354,6 +354,11 @@ class SyncEngine:
         finally:
             if self.parse_executor is None and executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
+            log.debug(
+                "%d files written in %d transactions",
+                len(plan.upserts) + len(plan.deletes),
+                committer.transactions,
+            )
 
     def _written(self, written: list[Written], failures: list[tuple[str, str]]) -> None:
         """A batch committed: count it."""

@@ -4,8 +4,9 @@ Files are written in batches that share one ``BEGIN IMMEDIATE`` transaction, eac
 its own savepoint (syncer/file_batches.py). :func:`write_file` and :func:`delete_file`
 replace one file's contributions and triples and note the keys they touched in the
 :class:`Batch`; :func:`finish_batch` then derives the public tables for the union of those
-keys once (see derive.py), drops the triples no file states any more and updates the
-closure, so a batch costs what its files say, not what the repository holds.
+keys once (see derive.py), drops the triples no file states any more and notes what the
+closure must catch up on at the end of the run (closure.py), so a batch costs what its
+files say, not what the repository holds.
 """
 
 from __future__ import annotations

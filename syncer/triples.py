@@ -131,8 +131,9 @@ def stanzas(triples: Sequence[Triple]) -> dict[str, str]:
 
 
 def to_rows(triples: Sequence[Triple], curie: Any) -> list[Row]:
-    """``statements`` rows: IRIs as CURIEs by ``curie`` (an :class:`~syncer.prefixes.PrefixMap`),
-    literals in ``value`` with ``datatype`` / ``language``, blank nodes as ``_:label``."""
+    """``statements`` rows: IRIs as CURIEs by ``curie`` (a ``PrefixMap``, see
+    syncer/formats/prefixes.py), literals in ``value`` with ``datatype`` / ``language``,
+    blank nodes as ``_:label``."""
     owners = stanzas(triples)
     compress = curie.compress
     rows: list[Row] = []

@@ -268,3 +268,54 @@ def test_an_unmapped_remote_context_is_an_error_never_a_fetch() -> None:
         "JSON-LD @context 'http://127.0.0.1:9/ctx.jsonld' is not mapped in "
         "SYNCER_JSONLD_CONTEXTS; not fetched"
     )
+
+
+def test_every_property_type_and_individuals_are_projected() -> None:
+    data = b"""@prefix ex: <https://example.org/t/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+ex:name a rdf:Property ; rdfs:label "name" ; rdfs:domain ex:Person .
+ex:partOf a owl:TransitiveProperty .
+ex:id a owl:FunctionalProperty .
+ex:priorVersion a owl:OntologyProperty .
+ex:Person a rdfs:Class ; skos:definition "A human being." .
+ex:alice a ex:Person , ex:Agent ; rdfs:label "Alice" .
+ex:thing a owl:NamedIndividual .
+ex:topic a skos:Concept .
+"""
+    c = parse_file("vocab.ttl", data, OPTIONS)
+    assert c.status == "ok"
+    assert [(p.iri.removeprefix(EX), p.property_type, p.domain) for p in c.properties] == [
+        ("id", "Property", None),
+        ("name", "Property", f"{EX}Person"),
+        ("partOf", "ObjectProperty", None),
+        ("priorVersion", "OntologyProperty", None),
+    ]
+    assert c.classes == (ClassDecl(f"{EX}Person", None, "A human being.", "A human being."),)
+    owl_thing = "http://www.w3.org/2002/07/owl#Thing"
+    skos_concept = "http://www.w3.org/2004/02/skos/core#Concept"
+    assert [(i.iri.removeprefix(EX), i.class_iri, i.label) for i in c.individuals] == [
+        ("alice", f"{EX}Agent", "Alice"),
+        ("alice", f"{EX}Person", "Alice"),
+        ("thing", owl_thing, None),
+        ("topic", skos_concept, None),
+    ]
+
+
+def test_a_file_of_triples_without_any_class_is_ok_and_kept() -> None:
+    data = b'<https://example.org/t/a> <https://example.org/t/says> "hello"@EN .\n'
+    c = parse_file("notes.nt", data, OPTIONS)
+    assert (c.status, c.error, c.classes, c.properties) == ("ok", None, (), ())
+    assert c.statements == (
+        (
+            "<https://example.org/t/a>",
+            "<https://example.org/t/a>",
+            "<https://example.org/t/says>",
+            None,
+            "hello",
+            None,
+            "en",
+        ),
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 
 from syncer.config import Settings
-from syncer.prefixes import prefix_map
+from syncer.formats.prefixes import prefix_map
 from syncer.testing.gitrepo import GitRepo
 from syncer.testing.snapshot import diff, snapshot
 from syncer.triples import XSD_STRING

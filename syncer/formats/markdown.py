@@ -33,6 +33,7 @@ from syncer.formats.outline import (
 )
 from syncer.formats.owlfss import fss_statements, read_fss
 from syncer.formats.pages import kind_of_property, page_key, page_name_from_path, wikilinks
+from syncer.formats.prefixes import prefix_map
 from syncer.mapping import GraphFacts, facts_from_triples, triples_from_facts
 from syncer.model import (
     STATUS_FAILED,
@@ -42,7 +43,6 @@ from syncer.model import (
     PageDecl,
     PageLink,
 )
-from syncer.prefixes import prefix_map
 from syncer.triples import BlankLabels, Triple, dedupe, file_tag, to_rows
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
+from syncer.formats.prefixes import prefix_map
 from syncer.formats.sandbox import no_io
 from syncer.mapping import facts_from_triples
 from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
-from syncer.prefixes import prefix_map
 from syncer.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
 
 if TYPE_CHECKING:

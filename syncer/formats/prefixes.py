@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib.metadata import version
 
+from syncer.formats.curies import default_prefixes
+
 # semantic-sql and OAK write these in their SQL (omo.yaml: 'oio:hasExactSynonym',
 # 'IAO:0000115'), so they must win over prefixmaps' spelling (oboInOwl).
 _SEMSQL = {
@@ -43,11 +45,9 @@ _CACHE_LIMIT = 200_000
 
 def standard_pairs() -> list[tuple[str, str]]:
     """The kept maps, highest priority first (configured prefixes go before these)."""
-    # Imported here: the page formats import this module, and prefixmaps is only needed
-    # once per process.
+    # Imported here: prefixmaps brings pydantic (a third of a second), needed once per
+    # process and only by runs that parse.
     from prefixmaps import load_context
-
-    from syncer.formats.curies import default_prefixes
 
     pairs = list(_SEMSQL.items())
     for name in ("obo", "linked_data"):
@@ -100,8 +100,6 @@ class PrefixMap:
 def fingerprint(configured: tuple[tuple[str, str], ...] = ()) -> str:
     """What the map is built from, hashed: the same inputs give the same map, so a run can
     tell the stored map is current without loading prefixmaps (a third of a second)."""
-    from syncer.formats.curies import default_prefixes
-
     inputs = [
         list(configured),
         sorted(_SEMSQL.items()),
