@@ -35,17 +35,6 @@ class Affected:
     link_targets: set[str] = field(default_factory=set)
     individuals: set[str] = field(default_factory=set)
 
-    def __or__(self, other: Affected) -> Affected:
-        return Affected(
-            individuals=self.individuals | other.individuals,
-            class_iris=self.class_iris | other.class_iris,
-            children=self.children | other.children,
-            properties=self.properties | other.properties,
-            axioms=self.axioms | other.axioms,
-            pages=self.pages | other.pages,
-            link_targets=self.link_targets | other.link_targets,
-        )
-
     def update(self, other: Affected) -> None:
         """In place: a batch gathers its files' keys without copying what it has."""
         self.individuals |= other.individuals
