@@ -67,11 +67,11 @@ class Written:
 
 def take_batch(first: Item, pending: list[Item]) -> tuple[list[Item], list[Item]]:
     """The next batch: ``first`` and what follows it, within the caps; and the rest."""
-    batch, rows = [first], first.rows
-    while pending and len(batch) < MAX_FILES and rows + pending[0].rows <= MAX_ROWS:
-        rows += pending[0].rows
-        batch.append(pending.pop(0))
-    return batch, pending
+    taken, rows = 0, first.rows
+    while taken < len(pending) and taken + 1 < MAX_FILES and rows + pending[taken].rows <= MAX_ROWS:
+        rows += pending[taken].rows
+        taken += 1
+    return [first, *pending[:taken]], pending[taken:]
 
 
 def write_batch(

@@ -90,12 +90,6 @@ class PrefixMap:
             self._cache[iri] = hit
         return hit
 
-    def expand(self, curie: str) -> str:
-        if curie.startswith("<") and curie.endswith(">"):
-            return curie[1:-1]
-        expanded = self._converter.expand(curie)
-        return expanded or curie
-
 
 def fingerprint(configured: tuple[tuple[str, str], ...] = ()) -> str:
     """What the map is built from, hashed: the same inputs give the same map, so a run can
