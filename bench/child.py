@@ -24,11 +24,11 @@ from typing import Any
 from bench import baselines
 from bench.corpus import V2_CONTEXT_URL
 from syncer.config import load_settings
-from syncer.engine import SyncEngine
 from syncer.formats import ContextDoc, ParseOptions
-from syncer.migrate import ensure_schema
 from syncer.sources import build_source
-from syncer.writer import Writer
+from syncer.storage.migrate import ensure_schema
+from syncer.storage.writer import Writer
+from syncer.sync.engine import SyncEngine
 
 REPO = "bench/ontology"
 REF = "main"

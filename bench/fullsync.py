@@ -16,9 +16,9 @@ from typing import Any
 
 from bench.measure import TreeRssSampler, count_requests
 from bench.repos import FULL_NAME, Corpus, syncer_env
-from syncer.testing.fake_github import FakeGitHubState, create_app
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.server import serve_in_thread
+from syncer_dev.fake_github import FakeGitHubState, create_app
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.corpus import V2_CONTEXT, V2_CONTEXT_URL, visionflow_pages
-from syncer import closure
-from syncer.db import connect, immediate
-from syncer.file_batches import FileWrite, write_batch
 from syncer.formats import ContextDoc, ParseOptions, parse_file
-from syncer.migrate import migrate
 from syncer.model import FileContribution, TreeEntry, git_blob_sha
+from syncer.storage import closure
+from syncer.storage.db import connect, immediate
+from syncer.storage.file_batches import FileWrite, write_batch
+from syncer.storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")

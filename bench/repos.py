@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import corpus
-from syncer.testing.gitrepo import GitRepo
+from syncer_dev.gitrepo import GitRepo
 
 FULL_NAME = "bench/ontology"
 BRANCH = "main"

@@ -12,7 +12,7 @@ from bench import fullsync, parse_speed, service
 from bench.corpus import V2_CONTEXT
 from bench.measure import count_requests, median, percentile
 from bench.repos import Corpus, build, clone, syncer_env
-from syncer.testing.gitrepo import GitRepo
+from syncer_dev.gitrepo import GitRepo
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:

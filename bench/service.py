@@ -25,8 +25,8 @@ from typing import Any
 
 from bench.measure import free_port
 from bench.repos import BRANCH, FULL_NAME, WEBHOOK_SECRET
-from syncer.testing.gitrepo import GitRepo
 from syncer.webhook import sign
+from syncer_dev.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
 FINISHED = ("done", "failed", "interrupted")

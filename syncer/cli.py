@@ -20,8 +20,8 @@ from typing import TextIO
 
 from syncer import __version__
 from syncer.config import Settings, load_settings
-from syncer.db import classify
 from syncer.errors import ConfigError, FatalError, SyncerError
+from syncer.storage.db import classify
 
 EXIT_OK, EXIT_INTERRUPTED, EXIT_FATAL = 0, 1, 2
 
@@ -35,7 +35,7 @@ class ProgressBar:
         self._last = ""
 
     def __call__(self, progress: object) -> None:
-        from syncer.engine import Progress
+        from syncer.sync.engine import Progress
 
         if not self.enabled or not isinstance(progress, Progress):
             return
@@ -61,7 +61,7 @@ class ProgressBar:
 
 
 def _summary(result: object, out: TextIO) -> None:
-    from syncer.engine import RunResult
+    from syncer.sync.engine import RunResult
 
     assert isinstance(result, RunResult)
     commit = (result.commit or "?")[:12]
@@ -80,10 +80,10 @@ def _summary(result: object, out: TextIO) -> None:
 
 
 async def run_sync(settings: Settings, *, force: bool, out: TextIO, err: TextIO) -> int:
-    from syncer.engine import SyncEngine
-    from syncer.migrate import ensure_schema
     from syncer.sources import build_source
-    from syncer.writer import Writer
+    from syncer.storage.migrate import ensure_schema
+    from syncer.storage.writer import Writer
+    from syncer.sync.engine import SyncEngine
 
     ensure_schema(settings.db_path)
     source = build_source(settings)
@@ -105,7 +105,7 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from syncer.migrate import migrate
+    from syncer.storage.migrate import migrate
 
     report = migrate(settings.db_path)
     if report.backup_path:
@@ -119,9 +119,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from syncer import status
-    from syncer.db import connect
-    from syncer.migrate import ensure_schema
+    from syncer.storage import views as status
+    from syncer.storage.db import connect
+    from syncer.storage.migrate import ensure_schema
 
     ensure_schema(settings.db_path)
     conn = connect(settings.db_path)
@@ -135,7 +135,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Sync the bundled example ontology from a local git repository: no network."""
-    from syncer.testing.gitrepo import GitRepo
+    from syncer_dev.gitrepo import GitRepo
 
     base = Path(args.dir)
     repo_dir = base / "repo"
@@ -163,13 +163,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from syncer.server import serve
+    from syncer.web.server import serve
 
     return serve(settings, host=args.host, port=args.port)
 
 
 def cmd_admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    from syncer.auth import issue_admin_token
+    from syncer.web.auth import issue_admin_token
 
     print(issue_admin_token(settings, expires=args.expires))
     return EXIT_OK

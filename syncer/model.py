@@ -138,7 +138,7 @@ class FileContribution:
     page: PageDecl | None = None
     links: tuple[PageLink, ...] = ()
     individuals: tuple[IndividualDecl, ...] = ()
-    # Every triple the file states, as ``statements`` rows (syncer.triples.Row).
+    # Every triple the file states, as ``statements`` rows (syncer.formats.triples.Row).
     statements: tuple[tuple[str | None, ...], ...] = ()
     # JSON-LD context documents read from the repository: path -> blob SHA used.
     context_deps: tuple[tuple[str, str], ...] = ()

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from syncer.config import Settings
-from syncer.engine import RunResult, SyncEngine
-from syncer.migrate import migrate
 from syncer.model import TreeEntry
 from syncer.sources.git import GitSource
-from syncer.testing.gitrepo import GitRepo
-from syncer.writer import Writer
+from syncer.storage.migrate import migrate
+from syncer.storage.writer import Writer
+from syncer.sync.engine import RunResult, SyncEngine
+from syncer_dev.gitrepo import GitRepo
 from tests.secret_watch import SecretWatch
 
 

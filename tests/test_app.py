@@ -20,13 +20,13 @@ import httpx
 import pytest
 import uvicorn
 
-from syncer.app import create_app
-from syncer.auth import issue_admin_token
 from syncer.config import Secret, Settings
 from syncer.errors import ConfigError
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
 from syncer.webhook import sign
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 
 SECRET = "webhook-secret-for-tests"

@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syncer.app import create_app
-from syncer.auth import issue_admin_token
 from syncer.config import Secret, Settings
-from syncer.testing.fake_github import FakeGitHubState
-from syncer.testing.fake_github import create_app as fake_github
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.server import serve_in_thread
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
+from syncer_dev.fake_github import FakeGitHubState
+from syncer_dev.fake_github import create_app as fake_github
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.server import serve_in_thread
 from tests.test_app import (
     LiveServer,
     assert_equals_fresh,

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncer.auth import (
+from syncer.config import Secret, Settings
+from syncer.errors import ConfigError, Unauthorized
+from syncer.web.auth import (
     bearer,
     check_admin_token,
     check_csrf,
@@ -14,8 +16,6 @@ from syncer.auth import (
     issue_session,
     load_session,
 )
-from syncer.config import Secret, Settings
-from syncer.errors import ConfigError, Unauthorized
 
 SETTINGS = Settings(secret_key=Secret("k" * 32))
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import main
-from syncer.db import connect, immediate
-from syncer.file_batches import FileDelete, FileWrite, write_batch
-from syncer.migrate import migrate
 from syncer.model import FileContribution, PropertyDecl, TreeEntry, git_blob_sha
+from syncer.storage.db import connect, immediate
+from syncer.storage.file_batches import FileDelete, FileWrite, write_batch
+from syncer.storage.migrate import migrate
 
 
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:

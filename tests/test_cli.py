@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from syncer.auth import check_admin_token
 from syncer.cli import ProgressBar
 from syncer.config import Secret, Settings
-from syncer.engine import Progress
-from syncer.testing.gitrepo import GitRepo
+from syncer.sync.engine import Progress
+from syncer.web.auth import check_admin_token
+from syncer_dev.gitrepo import GitRepo
 
 GOOD = """@prefix ex: <https://example.org/c/> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for, shuffler
 from tests.histories import History
 from tests.test_engine import apply_changes

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import Snapshot, diff, snapshot
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import Snapshot, diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 from tests.crash_report import Kill, Recorder, recorder_fixture
 

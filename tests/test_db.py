@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncer.db import connect
+from syncer.storage.db import connect
 
 
 def test_a_write_connection_has_the_pragmas_the_write_path_relies_on(tmp_path: Path) -> None:

@@ -28,13 +28,13 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer import reconcile
-from syncer.app import create_app
-from syncer.auth import issue_admin_token
-from syncer.migrate import migrate
-from syncer.service import Service
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
+from syncer.storage.migrate import migrate
+from syncer.sync import reconcile
+from syncer.sync.coordinator import Service
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 from tests.histories import History
 from tests.test_app import push_payload, service_settings, signed_headers

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from syncer.engine import SyncEngine, default_parse_executor, wants_processes
 from syncer.model import TreeEntry
 from syncer.sources.git import GitSource
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import INVARIANT_TABLES, diff, snapshot
-from syncer.writer import Writer
+from syncer.storage.writer import Writer
+from syncer.sync.engine import SyncEngine, default_parse_executor, wants_processes
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import INVARIANT_TABLES, diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for, shuffler
 from tests.histories import History
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from syncer.config import Secret, Settings
-from syncer.engine import RunResult, SyncEngine
 from syncer.sources.github import GitHubSource
-from syncer.testing.fake_github import FakeGitHubState, create_app
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.server import serve_in_thread
-from syncer.testing.snapshot import diff, snapshot
-from syncer.writer import Writer
+from syncer.storage.writer import Writer
+from syncer.sync.engine import RunResult, SyncEngine
+from syncer_dev.fake_github import FakeGitHubState, create_app
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.server import serve_in_thread
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 
 REPO = "octo/onto"

@@ -17,9 +17,9 @@ from syncer.errors import SourceError
 from syncer.model import Tree, TreeEntry
 from syncer.sources.git import GitSource
 from syncer.sources.github import GitHubSource
-from syncer.testing.fake_github import FakeGitHubState, Fault, create_app
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.server import serve_in_thread
+from syncer_dev.fake_github import FakeGitHubState, Fault, create_app
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.server import serve_in_thread
 
 TOKEN = "ghp_" + "l00pback" * 4
 REPO = "octo/onto"

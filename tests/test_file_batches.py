@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from syncer import closure, file_batches, store
-from syncer.db import connect, immediate
-from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written, take_batch
 from syncer.formats import ParseOptions, parse_file
 from syncer.model import TreeEntry, git_blob_sha
-from syncer.writer import Writer
+from syncer.storage import closure, file_batches
+from syncer.storage import files as store
+from syncer.storage.db import connect, immediate
+from syncer.storage.file_batches import FileCommitter, FileDelete, FileWrite, Written, take_batch
+from syncer.storage.writer import Writer
 
 EX = "https://example.org/b/"
 

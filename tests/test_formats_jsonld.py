@@ -28,12 +28,12 @@ from syncer.formats.jsonld_blocks import (
 )
 from syncer.formats.jsonld_context import Unsupported, compile_context
 from syncer.formats.jsonld_fast import expand
+from syncer.formats.mapping import GraphFacts, facts_from_triples
 from syncer.formats.rdf import triples_from_graph
-from syncer.mapping import GraphFacts, facts_from_triples
+from syncer.formats.triples import literal
 from syncer.model import Axiom, ClassDecl, FileContribution, PageDecl, PageLink, PropertyDecl
 from syncer.model import SubclassEdge as Edge
-from syncer.testing.server import serve_in_thread
-from syncer.triples import literal
+from syncer_dev.server import serve_in_thread
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

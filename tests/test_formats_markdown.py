@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from syncer.config import ContextSource
 from syncer.formats import ParseOptions, parse_file
 from syncer.model import ClassDecl, PageLink
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for, shuffler
 
 FIXTURES = Path(__file__).parent / "fixtures"

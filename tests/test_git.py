@@ -10,7 +10,7 @@ import pytest
 from syncer.errors import SourceError
 from syncer.model import TreeEntry, git_blob_sha
 from syncer.sources.git import GitSource
-from syncer.testing.gitrepo import GitRepo
+from syncer_dev.gitrepo import GitRepo
 
 
 def test_head_tree_and_blobs(git_repo: GitRepo) -> None:

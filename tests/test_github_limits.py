@@ -16,11 +16,11 @@ import sqlite3
 from pathlib import Path
 
 from syncer.config import Settings
-from syncer.service import Service
 from syncer.sources.git import GitSource
-from syncer.testing.fake_github import Fault
-from syncer.testing.gitrepo import GitRepo
-from syncer.writer import Writer
+from syncer.storage.writer import Writer
+from syncer.sync.coordinator import Service
+from syncer_dev.fake_github import Fault
+from syncer_dev.gitrepo import GitRepo
 from tests.test_github_faults import (
     BLOB,
     CHANGES,

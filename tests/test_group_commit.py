@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from syncer.errors import FatalError
-from syncer.group_commit import GroupCommit
-from syncer.writer import Writer
+from syncer.storage.group_commit import GroupCommit
+from syncer.storage.writer import Writer
 
 
 @pytest.fixture

@@ -36,12 +36,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from syncer.app import create_app
-from syncer.auth import SESSION_SALT, TOKEN_SALT, issue_admin_token, issue_session
 from syncer.config import Secret, Settings
-from syncer.migrate import migrate
-from syncer.testing.gitrepo import GitRepo
+from syncer.storage.migrate import migrate
+from syncer.web.app import create_app
+from syncer.web.auth import SESSION_SALT, TOKEN_SALT, issue_admin_token, issue_session
 from syncer.webhook import sign
+from syncer_dev.gitrepo import GitRepo
 from tests.test_app import (
     SECRET,
     LiveServer,

@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.migrate import migrate
-from syncer.testing.gitrepo import GitRepo
+from syncer.storage.migrate import migrate
 from syncer.webhook import sign
+from syncer_dev.gitrepo import GitRepo
 from tests.test_app import SECRET, assert_equals_fresh, push_payload, ttl
 from tests.test_hostile_deliveries import quiet
 from tests.test_server_crash import free_port

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from syncer.db import connect
-from syncer.migrate import ensure_schema, load_migrations, migrate
-from syncer.testing.snapshot import INVARIANT_TABLES
+from syncer.storage.db import connect
+from syncer.storage.migrate import ensure_schema, load_migrations, migrate
+from syncer_dev.snapshot import INVARIANT_TABLES
 
 LEGACY_SCHEMA = """
 CREATE TABLE owl_classes (
@@ -123,7 +123,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
     (bad / "9999_broken.sql").write_text(
         "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n"
     )
-    monkeypatch.setattr("syncer.migrate.migrations_dir", lambda: bad)
+    monkeypatch.setattr("syncer.storage.migrate.migrations_dir", lambda: bad)
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         migrate(db)
     assert "half_done" not in table_names(db)

@@ -12,7 +12,7 @@ import pytest
 from oaklib import get_adapter
 from oaklib.datamodels.vocabulary import IS_A
 
-from syncer.testing.gitrepo import GitRepo
+from syncer_dev.gitrepo import GitRepo
 from tests.conftest import run_sync, settings_for
 from tests.obo_fixture import FILES, PREFIXES
 
@@ -25,7 +25,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = GitRepo.init(root / "repo")
     repo.commit_files(FILES)
     db = root / "syncer.db"
-    from syncer.migrate import migrate
+    from syncer.storage.migrate import migrate
 
     migrate(db, make_backup=False)
     assert run_sync(settings_for(repo, db, prefixes=PREFIXES)).status == "done"

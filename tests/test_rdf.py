@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from syncer.formats import ContextDoc, ParseOptions, parse_file
+from syncer.formats.triples import file_tag
 from syncer.model import Axiom, ClassDecl, PropertyDecl, SubclassEdge
-from syncer.triples import file_tag
 
 EX = "https://example.org/t/"
 TURTLE = b"""@prefix ex: <https://example.org/t/> .

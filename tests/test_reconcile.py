@@ -10,8 +10,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syncer import queue
-from syncer.reconcile import (
+from syncer.sources.git import GitSource
+from syncer.storage import leases, requests
+from syncer.storage.writer import Writer
+from syncer.sync.coordinator import Service
+from syncer.sync.reconcile import (
     LEASE,
     catch_up,
     holder_is_gone,
@@ -20,10 +23,7 @@ from syncer.reconcile import (
     start_scheduler,
     trigger,
 )
-from syncer.service import Service
-from syncer.sources.git import GitSource
-from syncer.testing.gitrepo import GitRepo
-from syncer.writer import Writer
+from syncer_dev.gitrepo import GitRepo
 from tests.conftest import settings_for
 
 CRON = trigger("0 3 * * *", "UTC")
@@ -113,14 +113,14 @@ def test_no_catch_up_while_a_cut_off_resync_is_resumed(git_repo: GitRepo, db_pat
         service = Service(settings, GitSource(git_repo.path), writer)
         try:
             # A resync was running when the process was killed; on start it is requeued.
-            request = await writer.run(queue.request_sync, "default", "resync", False, "t0")
-            await writer.run(queue.claim_request, "default", "t1")
+            request = await writer.run(requests.request_sync, "default", "resync", False, "t0")
+            await writer.run(requests.claim_request, "default", "t1")
             await writer.run(
                 lambda c: c.execute(
                     "UPDATE sync_runs SET status = 'running' WHERE id = ?", (request.run_id,)
                 )
             )
-            await writer.run(queue.recover, "default", "t2")
+            await writer.run(requests.recover, "default", "t2")
             caught = await catch_up(service, datetime(2026, 11, 24, 4, 0, tzinfo=UTC))
             rows = await writer.read(
                 lambda c: c.execute("SELECT kind, status FROM sync_requests").fetchall()
@@ -129,9 +129,9 @@ def test_no_catch_up_while_a_cut_off_resync_is_resumed(git_repo: GitRepo, db_pat
         finally:
             writer.close()
 
-    caught, requests = asyncio.run(go())
+    caught, queued = asyncio.run(go())
     assert caught is None
-    assert requests == [("resync", "pending")]
+    assert queued == [("resync", "pending")]
 
 
 def exited_pid() -> int:
@@ -166,9 +166,9 @@ def test_a_lease_left_by_a_killed_process_is_taken_over_a_live_ones_is_not(
             await writer.run(lambda c: c.execute("DELETE FROM leases"))
             # The holder took the lease a minute ago, good for hours more.
             taken = datetime.now(UTC) - timedelta(minutes=1)
-            assert await writer.run(queue.take_lease, LEASE, holder, taken, ttl)
+            assert await writer.run(leases.take_lease, LEASE, holder, taken, ttl)
             run_id = await reconcile(service)
-            return run_id, await writer.read(queue.lease_holder, LEASE)
+            return run_id, await writer.read(leases.lease_holder, LEASE)
         finally:
             writer.close()
 

@@ -35,16 +35,16 @@ import httpx
 import pytest
 import uvicorn
 
-from syncer import db as db_module
-from syncer.app import create_app
-from syncer.auth import issue_admin_token
 from syncer.config import Secret, Settings
-from syncer.server import ContextFormatter
-from syncer.testing.fake_github import FakeGitHubState, Fault
-from syncer.testing.fake_github import create_app as fake_github
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.server import serve_in_thread
+from syncer.storage import db as db_module
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
+from syncer.web.server import ContextFormatter
 from syncer.webhook import sign
+from syncer_dev.fake_github import FakeGitHubState, Fault
+from syncer_dev.fake_github import create_app as fake_github
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.server import serve_in_thread
 from tests.secret_watch import SecretWatch
 from tests.test_app import push_payload, ttl
 from tests.test_storage_faults import ReadOnly, big_file
@@ -428,8 +428,8 @@ def test_storage_faults_and_a_fatal_run_leak_no_secret(
         conn.execute(f"PRAGMA max_page_count = {cap[0]}")
         return conn
 
-    monkeypatch.setattr("syncer.writer.connect", capped)
-    monkeypatch.setattr("syncer.pages.connect", capped)
+    monkeypatch.setattr("syncer.storage.writer.connect", capped)
+    monkeypatch.setattr("syncer.web.status_page.connect", capped)
     recorder = Recorder()
     signatures: list[str] = []
     read_only = ReadOnly(db_path)

@@ -8,7 +8,7 @@ import pytest
 
 from syncer.config import Settings
 from syncer.errors import ConfigError
-from syncer.server import ContextFormatter, serve
+from syncer.web.server import ContextFormatter, serve
 
 
 def test_serve_refuses_without_webhook_secret() -> None:

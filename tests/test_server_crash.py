@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.auth import issue_admin_token
 from syncer.config import Secret, Settings
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
+from syncer.web.auth import issue_admin_token
 from syncer.webhook import sign
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 from tests.crash_report import Kill, Recorder, recorder_fixture
 from tests.test_app import wait_idle

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from syncer.app import create_app
-from syncer.auth import issue_admin_token
 from syncer.model import TreeEntry
 from syncer.sources.base import FetchedFile
 from syncer.sources.git import GitSource
-from syncer.testing.gitrepo import GitRepo
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
+from syncer_dev.gitrepo import GitRepo
 from tests.conftest import run_sync
 from tests.test_app import LiveServer, deliver, push_payload, service_settings, ttl, wait_idle
 

@@ -30,11 +30,11 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer import db as db_module
-from syncer.app import create_app
-from syncer.auth import issue_admin_token
-from syncer.migrate import migrate
-from syncer.testing.gitrepo import GitRepo
+from syncer.storage import db as db_module
+from syncer.storage.migrate import migrate
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
+from syncer_dev.gitrepo import GitRepo
 from tests.conftest import run_sync
 from tests.test_app import (
     LiveServer,
@@ -225,8 +225,8 @@ def test_disk_full_under_the_service_then_room_is_made(
         conn.execute(f"PRAGMA max_page_count = {cap[0]}")
         return conn
 
-    monkeypatch.setattr("syncer.writer.connect", capped)
-    monkeypatch.setattr("syncer.pages.connect", capped)
+    monkeypatch.setattr("syncer.storage.writer.connect", capped)
+    monkeypatch.setattr("syncer.web.status_page.connect", capped)
     with (
         LiveServer(create_app(settings, sleep=quick)) as server,
         httpx.Client(base_url=server.url) as client,

@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from syncer.db import connect, immediate
-from syncer.file_batches import FileDelete, FileWrite, Item, write_batch
-from syncer.migrate import migrate
 from syncer.model import (
     Axiom,
     ClassDecl,
@@ -26,7 +23,10 @@ from syncer.model import (
     SubclassEdge,
     TreeEntry,
 )
-from syncer.testing.snapshot import diff, snapshot
+from syncer.storage.db import connect, immediate
+from syncer.storage.file_batches import FileDelete, FileWrite, Item, write_batch
+from syncer.storage.migrate import migrate
+from syncer_dev.snapshot import diff, snapshot
 
 NOW = "2026-01-01T00:00:00Z"
 PAGES = ["alpha", "beta", "gamma", "delta", "epsilon"]

@@ -12,9 +12,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from syncer.config import Settings
 from syncer.formats.prefixes import prefix_map
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
-from syncer.triples import XSD_STRING
+from syncer.formats.triples import XSD_STRING
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 from tests.obo_fixture import FILES, OBO, PREFIXES
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from syncer import db as db_module
-from syncer.engine import SyncEngine
 from syncer.errors import FatalError
 from syncer.sources.git import GitSource
-from syncer.testing.gitrepo import GitRepo
-from syncer.testing.snapshot import diff, snapshot
-from syncer.writer import Writer
+from syncer.storage import db as db_module
+from syncer.storage.writer import Writer
+from syncer.sync.engine import SyncEngine
+from syncer_dev.gitrepo import GitRepo
+from syncer_dev.snapshot import diff, snapshot
 from tests.conftest import fresh_db, run_sync, settings_for
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -70,7 +70,7 @@ def test_a_full_disk_stops_the_run_and_leaves_a_consistent_database(
         conn.execute(f"PRAGMA max_page_count = {pages_now + 60}")  # room for ~1 file
         return conn
 
-    monkeypatch.setattr("syncer.writer.connect", cramped)
+    monkeypatch.setattr("syncer.storage.writer.connect", cramped)
 
     async def go() -> None:
         writer = Writer(db_path)
@@ -89,7 +89,7 @@ def test_a_full_disk_stops_the_run_and_leaves_a_consistent_database(
     assert written + tasks == 6 and tasks > 0  # every file is either written or still queued
     conn.close()
 
-    monkeypatch.setattr("syncer.writer.connect", real_connect)  # the disk has room again
+    monkeypatch.setattr("syncer.storage.writer.connect", real_connect)  # the disk has room again
     result = run_sync(settings)
     assert (result.status, result.processed) == ("done", tasks)
     fresh = fresh_db(tmp_path, "fresh")

@@ -27,10 +27,10 @@ from syncer.formats.contexts import ContextDoc, ContextResolver, UnresolvableCon
 from syncer.formats.curies import W3C_PREFIXES
 from syncer.formats.jsonld_context import ActiveContext, Unsupported, compile_context, is_absolute
 from syncer.formats.jsonld_fast import expand
+from syncer.formats.mapping import GraphFacts, facts_from_triples, triples_from_facts
 from syncer.formats.pages import iri_escape
-from syncer.mapping import GraphFacts, facts_from_triples, triples_from_facts
+from syncer.formats.triples import BlankLabels, Triple, literal
 from syncer.model import Axiom, PropertyDecl, SubclassEdge
-from syncer.triples import BlankLabels, Triple, literal
 
 RELATION_NAMESPACE = "urn:syncer:relation:"
 BUILTIN_CLASS_CONTEXT: dict[str, Any] = {
@@ -133,7 +133,7 @@ def _other_reader(document: Any) -> list[Triple]:
 
 
 def _normalized(triples: list[Triple]) -> list[Triple]:
-    """Literals as syncer.triples.literal keeps them (xsd:string implied, tags lower case)."""
+    """Literals as formats.triples.literal keeps them (xsd:string implied, tags lower case)."""
     return [(s, p, literal(o[1], o[2], o[3]) if o[0] == "L" else o) for s, p, o in triples]
 
 

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from syncer.formats.jsonld_context import ActiveContext, Term, Unsupported, is_absolute
-from syncer.triples import RDF_TYPE, XSD, Obj, Triple
+from syncer.formats.triples import RDF_TYPE, XSD, Obj, Triple
 
 XSD_BOOLEAN, XSD_INTEGER, XSD_DOUBLE = XSD + "boolean", XSD + "integer", XSD + "double"
 _BAD_IRI = re.compile(r"[\x00-\x20<>\"{}|\\^`]")

@@ -24,6 +24,7 @@ from syncer.formats.contexts import ContextResolver
 from syncer.formats.curies import Prefixes, prefixes_for
 from syncer.formats.fences import FenceScan, scan_fences, whole_file
 from syncer.formats.jsonld_blocks import merge_facts, read_block
+from syncer.formats.mapping import GraphFacts, facts_from_triples, triples_from_facts
 from syncer.formats.outline import (
     Prop,
     has_ontology_block,
@@ -34,7 +35,7 @@ from syncer.formats.outline import (
 from syncer.formats.owlfss import fss_statements, read_fss
 from syncer.formats.pages import kind_of_property, page_key, page_name_from_path, wikilinks
 from syncer.formats.prefixes import prefix_map
-from syncer.mapping import GraphFacts, facts_from_triples, triples_from_facts
+from syncer.formats.triples import BlankLabels, Triple, dedupe, file_tag, to_rows
 from syncer.model import (
     STATUS_FAILED,
     STATUS_OK,
@@ -43,7 +44,6 @@ from syncer.model import (
     PageDecl,
     PageLink,
 )
-from syncer.triples import BlankLabels, Triple, dedupe, file_tag, to_rows
 
 if TYPE_CHECKING:
     from syncer.formats import ParseOptions

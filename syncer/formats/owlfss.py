@@ -5,7 +5,7 @@ Both spellings parse to the same tree (``Head(args)`` and ``(Head args)``). What
 give (docs/formats.md says why):
 - ``SubClassOf``, ``EquivalentClasses``, ``DisjointClasses``, ``ObjectPropertyAssertion``
   and ``DataPropertyAssertion`` become axioms; a class expression is written back in
-  functional syntax with full IRIs, as :func:`syncer.mapping.render_expression` does;
+  functional syntax with full IRIs, as :func:`syncer.formats.mapping.render_expression` does;
 - ``Declaration(ObjectProperty(p))`` (and Data-, AnnotationProperty) declares a property,
   with its ``rdfs:label`` annotation and domain and range;
 - nothing here declares a class or adds a hierarchy edge: these fences restate the page's

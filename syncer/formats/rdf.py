@@ -15,11 +15,11 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
+from syncer.formats.mapping import facts_from_triples
 from syncer.formats.prefixes import prefix_map
 from syncer.formats.sandbox import no_io
-from syncer.mapping import facts_from_triples
+from syncer.formats.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
 from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
-from syncer.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
 
 if TYPE_CHECKING:
     from syncer.formats import ParseOptions

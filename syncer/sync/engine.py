@@ -23,16 +23,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syncer import PARSER_VERSION, closure, runs, statements, store
+from syncer import PARSER_VERSION
 from syncer.config import Settings
 from syncer.errors import FatalError, RetryableError, SourceError
-from syncer.file_batches import FileCommitter, FileDelete, FileWrite, Written
 from syncer.formats import ContextDoc, ParseOptions, parse_file
 from syncer.formats.prefixes import fingerprint, prefix_map
 from syncer.model import FileContribution, Tree, TreeEntry
 from syncer.planner import Plan, plan_changes
 from syncer.sources.base import FetchedFile, Source
-from syncer.writer import Writer
+from syncer.storage import closure, runs, statements
+from syncer.storage import files as store
+from syncer.storage.file_batches import FileCommitter, FileDelete, FileWrite, Written
+from syncer.storage.writer import Writer
 
 log = logging.getLogger("syncer.engine")
 

@@ -1,6 +1,6 @@
 """The coordinator: one task consumes sync requests and runs the engine, one run at a time.
 
-Requests are durable rows (``queue.py``); the coordinator is woken by an event when one is
+Requests are durable rows (``requests.py``); the coordinator is woken by an event when one is
 queued, and on start it first recovers what a crash left behind (requests cut off
 mid-run, leftover tasks), so a kill -9 loses nothing. Stopping cancels the run: the
 transaction on the writer thread finishes or rolls back, and the request is put back as
@@ -20,12 +20,12 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from syncer import queue
 from syncer.config import Settings
-from syncer.engine import Progress, RunResult, SyncEngine, utc_now
 from syncer.errors import FatalError
 from syncer.sources.base import Source
-from syncer.writer import Writer
+from syncer.storage import leases, requests
+from syncer.storage.writer import Writer
+from syncer.sync.engine import Progress, RunResult, SyncEngine, utc_now
 
 log = logging.getLogger("syncer.service")
 # An interrupted run (GitHub down, network) is retried after 5 s, doubling while runs keep
@@ -76,7 +76,7 @@ class Service:
         self.counters = Counters()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._current: queue.SyncRequest | None = None
+        self._current: requests.SyncRequest | None = None
         self.idle = asyncio.Event()
         self._sleep = sleep or asyncio.sleep  # injected by tests, with the clock
         self._clock = clock or time.time
@@ -103,7 +103,7 @@ class Service:
 
     async def start(self) -> None:
         try:
-            pending = await self.writer.run(queue.recover, self.oid, utc_now())
+            pending = await self.writer.run(requests.recover, self.oid, utc_now())
         except FatalError as exc:
             # A read-only or full database: serve anyway (health says why) and keep trying.
             log.error("storage fault on start: %s", exc)
@@ -123,8 +123,8 @@ class Service:
             await self._task
         self._task = None
 
-    async def request(self, kind: str, force: bool = False) -> queue.SyncRequest:
-        request = await self.writer.run(queue.request_sync, self.oid, kind, force, utc_now())
+    async def request(self, kind: str, force: bool = False) -> requests.SyncRequest:
+        request = await self.writer.run(requests.request_sync, self.oid, kind, force, utc_now())
         self.notify()
         return request
 
@@ -141,7 +141,7 @@ class Service:
         not the injected sleep and clock: those are the retry waits that tests observe."""
         if self._pushes_during_run == 0:
             return
-        pending = await self.writer.read(queue.pending_request, self.oid)
+        pending = await self.writer.read(requests.pending_request, self.oid)
         if pending is None or pending.kind != "push":
             return
         while True:
@@ -167,16 +167,16 @@ class Service:
             self._wake.clear()
             try:
                 if self._recover:  # what the storage fault cut off goes back to pending
-                    await self.writer.run(queue.recover, self.oid, utc_now())
+                    await self.writer.run(requests.recover, self.oid, utc_now())
                     self._recover = False
                 if self._refused:
                     await self.writer.run(
-                        queue.request_sync, self.oid, "reconcile", False, utc_now()
+                        requests.request_sync, self.oid, "reconcile", False, utc_now()
                     )
                     self._refused = False
                 while True:
                     await self._settle()
-                    request = await self.writer.run(queue.claim_request, self.oid, utc_now())
+                    request = await self.writer.run(requests.claim_request, self.oid, utc_now())
                     if request is None:
                         break
                     await self._run(request)
@@ -206,7 +206,7 @@ class Service:
                 continue
             self.idle.set()
 
-    async def _run(self, request: queue.SyncRequest) -> None:
+    async def _run(self, request: requests.SyncRequest) -> None:
         self._current = request
         self._pushes_during_run = 0
         started = time.monotonic()
@@ -240,7 +240,7 @@ class Service:
             # Shutting down: the writer's transaction finished or rolled back; put the
             # request back so the next start continues from the tasks left.
             await asyncio.shield(
-                self.writer.run(queue.requeue, request, "stopped (shutdown)", utc_now())
+                self.writer.run(requests.requeue, request, "stopped (shutdown)", utc_now())
             )
             raise
         finally:
@@ -249,7 +249,7 @@ class Service:
             self._last_run_end = time.monotonic()
         if status == "interrupted":
             # A retryable fault (rate limit, network): keep the work queued for later.
-            await self.writer.run(queue.requeue, request, "interrupted", utc_now())
+            await self.writer.run(requests.requeue, request, "interrupted", utc_now())
             self.interruptions += 1
             delay = self._retry_delay()
             log.info("retrying in %.1f s", delay, extra={"run": request.run_id})
@@ -260,9 +260,9 @@ class Service:
                 self.next_retry_at = None
         else:
             self.interruptions = 0
-            await self.writer.run(queue.finish_request, request.id, status, utc_now())
+            await self.writer.run(requests.finish_request, request.id, status, utc_now())
         if request.kind in ("reconcile", "resync"):
-            await self.writer.run(queue.release_lease, "reconcile", self.owner)
+            await self.writer.run(leases.release_lease, "reconcile", self.owner)
 
     def _retry_delay(self, *, storage: bool = False) -> float:
         """Seconds before retrying after the ``interruptions``-th interrupted run in a row:

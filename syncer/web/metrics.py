@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from syncer import queue
-from syncer.db import connect
-from syncer.service import Service
+from syncer.storage import deliveries, requests
+from syncer.storage.db import connect
+from syncer.sync.coordinator import Service
 
 
 def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
@@ -27,7 +27,7 @@ def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
 def _db_figures(service: Service) -> tuple[dict[str, int], dict[str, int], dict[str, int], int]:
     conn = connect(service.settings.db_path)
     try:
-        deliveries = queue.deliveries_by_outcome(conn)
+        by_outcome = deliveries.deliveries_by_outcome(conn)
         runs = {
             r[0]: int(r[1])
             for r in conn.execute(
@@ -42,7 +42,7 @@ def _db_figures(service: Service) -> tuple[dict[str, int], dict[str, int], dict[
                 (service.oid,),
             )
         }
-        return deliveries, runs, files, queue.queue_depth(conn, service.oid)
+        return by_outcome, runs, files, requests.queue_depth(conn, service.oid)
     finally:
         conn.close()
 

@@ -1,8 +1,8 @@
-"""The durable queue: deliveries seen, sync requests, leases (migrations/0002_service.sql).
+"""Sync requests (migrations/0002_service.sql): the durable queue the coordinator consumes.
 
 Plain functions over a connection, called inside the writer's transactions, so each
 change is one commit: a delivery is recorded and its request queued before GitHub gets
-its 202, and a kill -9 at any point leaves either both or neither.
+its 202 (``deliveries.py``), and a kill -9 at any point leaves either both or neither.
 
 A sync request only says "bring the database to the head". One pending request per
 ontology: a burst of pushes upserts into it (coalescing), keeping the strongest kind
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 # When requests coalesce, the stronger kind names the run.
 KIND_RANK = {"resume": 0, "push": 1, "reconcile": 2, "resync": 3}
@@ -27,43 +26,6 @@ class SyncRequest:
     kind: str
     force: bool
     run_id: int
-
-
-@dataclass(frozen=True)
-class DeliveryRow:
-    id: str
-    event: str
-    outcome: str
-    reason: str | None
-    repository: str | None
-    ref: str | None
-    after: str | None
-    run_id: int | None
-
-
-def delivery_seen(conn: sqlite3.Connection, delivery_id: str) -> bool:
-    row = conn.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-    return row is not None
-
-
-def record_delivery(conn: sqlite3.Connection, row: DeliveryRow, now: str) -> bool:
-    """Insert the delivery; False when its id was already recorded (a redelivery)."""
-    cursor = conn.execute(
-        "INSERT INTO deliveries (id, event, received_at, outcome, reason, repository, ref,"
-        " after, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        (
-            row.id,
-            row.event,
-            now,
-            row.outcome,
-            row.reason,
-            row.repository,
-            row.ref,
-            row.after,
-            row.run_id,
-        ),
-    )
-    return cursor.rowcount == 1
 
 
 def pending_request(conn: sqlite3.Connection, oid: str) -> SyncRequest | None:
@@ -180,61 +142,3 @@ def queue_depth(conn: sqlite3.Connection, oid: str) -> int:
         "SELECT count(*) FROM sync_requests WHERE ontology_id = ? AND status = 'pending'", (oid,)
     ).fetchone()
     return int(row[0])
-
-
-def recent_deliveries(conn: sqlite3.Connection, limit: int = 20) -> list[dict[str, object]]:
-    rows = conn.execute(
-        "SELECT id, event, received_at, outcome, reason, ref, run_id FROM deliveries"
-        " ORDER BY received_at DESC, rowid DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [
-        dict(
-            zip(
-                ("id", "event", "received_at", "outcome", "reason", "ref", "run_id"), r, strict=True
-            )
-        )
-        for r in rows
-    ]
-
-
-def deliveries_by_outcome(conn: sqlite3.Connection) -> dict[str, int]:
-    return {
-        r[0]: int(r[1])
-        for r in conn.execute("SELECT outcome, count(*) FROM deliveries GROUP BY outcome")
-    }
-
-
-def take_lease(
-    conn: sqlite3.Connection, name: str, owner: str, now: datetime, ttl: timedelta
-) -> bool:
-    """Take (or renew) the named lease unless someone else holds an unexpired one."""
-    expires = (now + ttl).isoformat()
-    cursor = conn.execute(
-        "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
-        " expires_at = excluded.expires_at"
-        " WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
-        (name, owner, expires, now.isoformat()),
-    )
-    return cursor.rowcount == 1
-
-
-def take_over_lease(
-    conn: sqlite3.Connection, name: str, owner: str, gone: str, now: datetime, ttl: timedelta
-) -> bool:
-    """Take the named lease from ``gone``, a holder known to be dead, if it still holds it."""
-    cursor = conn.execute(
-        "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
-        (owner, (now + ttl).isoformat(), name, gone),
-    )
-    return cursor.rowcount == 1
-
-
-def release_lease(conn: sqlite3.Connection, name: str, owner: str) -> None:
-    conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
-
-
-def lease_holder(conn: sqlite3.Connection, name: str) -> tuple[str, str] | None:
-    row = conn.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
-    return None if row is None else (row[0], row[1])

@@ -25,9 +25,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from syncer import runs, store
 from syncer.model import FileContribution, TreeEntry
-from syncer.writer import Writer
+from syncer.storage import files as store
+from syncer.storage import runs
+from syncer.storage.writer import Writer
 
 log = logging.getLogger("syncer.file_batches")
 

@@ -11,9 +11,9 @@ import logging
 
 import uvicorn
 
-from syncer.app import create_app
 from syncer.config import Settings
 from syncer.errors import ConfigError
+from syncer.web.app import create_app
 
 # Context fields that log calls pass as ``extra`` and that the formatter appends.
 CONTEXT_FIELDS = ("delivery", "event", "outcome", "run", "request")

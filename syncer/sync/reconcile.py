@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from syncer import queue
-from syncer.db import connect
-from syncer.service import Service
+from syncer.storage import leases, requests
+from syncer.storage.db import connect
+from syncer.sync.coordinator import Service
 
 log = logging.getLogger("syncer.reconcile")
 
@@ -75,14 +75,14 @@ async def reconcile(
 ) -> int | None:
     """Queue a reconciliation unless another live process holds the lease; the run id or None."""
     now = datetime.now(UTC)
-    took = await service.writer.run(queue.take_lease, LEASE, service.owner, now, LEASE_TTL)
+    took = await service.writer.run(leases.take_lease, LEASE, service.owner, now, LEASE_TTL)
     if not took:
-        holder = await service.writer.read(queue.lease_holder, LEASE)
+        holder = await service.writer.read(leases.lease_holder, LEASE)
         host = service.owner.rpartition(":")[0]  # owners are host:pid (Service.owner)
         if holder is not None and holder_is_gone(holder[0], host):
             log.warning("taking over the reconciliation lease of %s: it has exited", holder[0])
             took = await service.writer.run(
-                queue.take_over_lease, LEASE, service.owner, holder[0], now, LEASE_TTL
+                leases.take_over_lease, LEASE, service.owner, holder[0], now, LEASE_TTL
             )
     if not took:
         log.info("reconciliation skipped: another process holds the lease")
@@ -132,7 +132,7 @@ async def catch_up(service: Service, now: datetime | None = None) -> int | None:
     cron = trigger(service.settings.reconcile_cron, service.settings.timezone)
     if last is None or not overdue(cron, last, now or datetime.now(UTC)):
         return None
-    if await service.writer.read(queue.full_run_in_flight, service.oid):
+    if await service.writer.read(requests.full_run_in_flight, service.oid):
         # The one a crash cut off is being resumed (Service.start requeued it): it is the
         # catch-up. Queueing another would run the whole tree twice.
         return None

@@ -5,7 +5,7 @@ https://docs.github.com/en/rest/git/trees, .../git/blobs, .../repos/contents and
 .../repos/contents#download-a-repository-archive-tar), and lets a test script the faults
 GitHub shows in practice: 5xx, rate limits, dropped connections and slow answers.
 Use it in-process (``httpx.ASGITransport(app=create_app(state))``) or over real HTTP on
-loopback (``syncer.testing.server.serve_in_thread``).
+loopback (``syncer_dev.server.serve_in_thread``).
 """
 
 from __future__ import annotations

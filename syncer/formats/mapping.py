@@ -26,8 +26,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from syncer.formats.triples import OWL, RDF, RDF_TYPE, RDFS, SKOS, Obj, Triple
 from syncer.model import Axiom, ClassDecl, IndividualDecl, PropertyDecl, SubclassEdge
-from syncer.triples import OWL, RDF, RDF_TYPE, RDFS, SKOS, Obj, Triple
 
 _ASSERTION = re.compile(r"<([^<>\s]+)> <([^<>\s]+)>")
 IAO_DEFINITION = "http://purl.obolibrary.org/obo/IAO_0000115"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from syncer.writer import Writer
+from syncer.storage.writer import Writer
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from syncer.db import classify, connect, immediate, restore_sidecars
 from syncer.errors import FatalError, RetryableError
+from syncer.storage.db import classify, connect, immediate, restore_sidecars
 
 T = TypeVar("T")
 

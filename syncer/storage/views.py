@@ -6,8 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
-from syncer import runs
 from syncer.config import Settings
+from syncer.storage import runs
 
 COUNTED_TABLES = {
     "files": "source_files",

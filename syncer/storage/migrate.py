@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syncer.db import connect
 from syncer.errors import FatalError
+from syncer.storage.db import connect
 
 LEGACY_ONTOLOGY_ID = "default"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -45,10 +45,11 @@ class MigrationReport:
 
 
 def migrations_dir() -> Path:
-    packaged = Path(__file__).parent / "_migrations"
+    package = Path(__file__).resolve().parent.parent  # syncer/
+    packaged = package / "_migrations"  # the wheel's copy (pyproject's force-include)
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "migrations"
+    return package.parent / "migrations"  # a checkout
 
 
 def load_migrations(directory: Path | None = None) -> list[Migration]:

@@ -15,9 +15,9 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
-from syncer import closure, statements
-from syncer.derive import Affected, recompute
 from syncer.model import FileContribution, SourceFileState
+from syncer.storage import closure, statements
+from syncer.storage.derive import Affected, recompute
 
 _CONTRIB_TABLES = (
     "contrib_classes",

@@ -21,10 +21,11 @@ from typing import Any
 
 from starlette.responses import HTMLResponse
 
-from syncer import queue, status
-from syncer.db import classify, connect
 from syncer.errors import FatalError, RetryableError
-from syncer.service import Service
+from syncer.storage import deliveries, requests
+from syncer.storage import views as status
+from syncer.storage.db import classify, connect
+from syncer.sync.coordinator import Service
 
 TEMPLATE = Path(__file__).parent / "templates" / "status.html"
 
@@ -33,8 +34,8 @@ def _read(service: Service) -> dict[str, Any]:
     conn = connect(service.settings.db_path)
     try:
         data = status.collect(conn, service.settings)
-        data["queue_depth"] = queue.queue_depth(conn, service.oid)
-        data["deliveries"] = queue.recent_deliveries(conn)
+        data["queue_depth"] = requests.queue_depth(conn, service.oid)
+        data["deliveries"] = deliveries.recent_deliveries(conn)
         data["reconciliations"] = [
             dict(r)
             for r in conn.execute(

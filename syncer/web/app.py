@@ -17,9 +17,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from syncer import auth, metrics, pages, queue, reconcile, webhook
+from syncer import webhook
 from syncer.config import Settings
-from syncer.engine import utc_now
 from syncer.errors import (
     BadRequest,
     ConfigError,
@@ -28,11 +27,16 @@ from syncer.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from syncer.group_commit import GroupCommit
-from syncer.migrate import ensure_schema
-from syncer.service import Service
 from syncer.sources import Source, build_source
-from syncer.writer import Writer
+from syncer.storage import deliveries, requests
+from syncer.storage.group_commit import GroupCommit
+from syncer.storage.migrate import ensure_schema
+from syncer.storage.writer import Writer
+from syncer.sync import reconcile
+from syncer.sync.coordinator import Service
+from syncer.sync.engine import utc_now
+from syncer.web import auth, metrics
+from syncer.web import status_page as pages
 
 log = logging.getLogger("syncer.app")
 SESSION_COOKIE = "syncer_session"
@@ -138,14 +142,14 @@ def _record(
     conn: Any, service: Service, delivery: webhook.Delivery, decision: webhook.Decision
 ) -> tuple[bool, int | None]:
     """One transaction: dedupe, record the delivery, queue the sync; (recorded, run id)."""
-    if queue.delivery_seen(conn, delivery.id):
+    if deliveries.delivery_seen(conn, delivery.id):
         return False, None
     run_id = None
     if decision.enqueue:
-        run_id = queue.request_sync(conn, service.oid, "push", False, utc_now()).run_id
-    queue.record_delivery(
+        run_id = requests.request_sync(conn, service.oid, "push", False, utc_now()).run_id
+    deliveries.record_delivery(
         conn,
-        queue.DeliveryRow(
+        deliveries.DeliveryRow(
             id=delivery.id,
             event=delivery.event,
             outcome=decision.outcome,

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from syncer.closure import CLOSURE_PREDICATES
+from syncer.storage.closure import CLOSURE_PREDICATES
 
 _INCOMING = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (

@@ -1,0 +1,1 @@
+"""Where SQL lives: the only package that opens SQLite connections or writes SQL."""

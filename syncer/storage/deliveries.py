@@ -1,0 +1,67 @@
+"""Webhook deliveries seen (migrations/0002_service.sql): dedupe by delivery id, the record
+the status page lists, the counts /metrics exports."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: str
+    event: str
+    outcome: str
+    reason: str | None
+    repository: str | None
+    ref: str | None
+    after: str | None
+    run_id: int | None
+
+
+def delivery_seen(conn: sqlite3.Connection, delivery_id: str) -> bool:
+    row = conn.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    return row is not None
+
+
+def record_delivery(conn: sqlite3.Connection, row: DeliveryRow, now: str) -> bool:
+    """Insert the delivery; False when its id was already recorded (a redelivery)."""
+    cursor = conn.execute(
+        "INSERT INTO deliveries (id, event, received_at, outcome, reason, repository, ref,"
+        " after, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (
+            row.id,
+            row.event,
+            now,
+            row.outcome,
+            row.reason,
+            row.repository,
+            row.ref,
+            row.after,
+            row.run_id,
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+def recent_deliveries(conn: sqlite3.Connection, limit: int = 20) -> list[dict[str, object]]:
+    rows = conn.execute(
+        "SELECT id, event, received_at, outcome, reason, ref, run_id FROM deliveries"
+        " ORDER BY received_at DESC, rowid DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        dict(
+            zip(
+                ("id", "event", "received_at", "outcome", "reason", "ref", "run_id"), r, strict=True
+            )
+        )
+        for r in rows
+    ]
+
+
+def deliveries_by_outcome(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        r[0]: int(r[1])
+        for r in conn.execute("SELECT outcome, count(*) FROM deliveries GROUP BY outcome")
+    }
