@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from syncer import __version__
 from syncer.config import Settings, load_settings
@@ -35,7 +37,7 @@ class ProgressBar:
         self._last = ""
 
     def __call__(self, progress: object) -> None:
-        from syncer.sync.engine import Progress
+        from syncer.sync.progress import Progress
 
         if not self.enabled or not isinstance(progress, Progress):
             return
@@ -61,7 +63,7 @@ class ProgressBar:
 
 
 def _summary(result: object, out: TextIO) -> None:
-    from syncer.sync.engine import RunResult
+    from syncer.sync.progress import RunResult
 
     assert isinstance(result, RunResult)
     commit = (result.commit or "?")[:12]
@@ -118,34 +120,84 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def render_text(data: dict[str, Any]) -> str:
+    lines = [
+        f"source:        {data['source']} ({data['branch'] or 'default branch'})",
+        f"synced commit: {data['synced_commit'] or 'never synced'}"
+        + (f" at {data['synced_at']}" if data["synced_at"] else ""),
+        "files:         " + ", ".join(f"{v} {k}" for k, v in data["files_by_status"].items()),
+        "rows:          "
+        + ", ".join(f"{v} {k}" for k, v in data["counts"].items() if k != "files"),
+        f"pending tasks: {data['pending_tasks']}",
+    ]
+    if data["runs"]:
+        lines.append("recent runs:")
+        for run in data["runs"][:5]:
+            lines.append(
+                f"  #{run['id']} {run['kind']:<9} {run['status']:<11} {run['started_at']}"
+                f"  {run['processed']} processed, {run['failed']} failed, {run['deleted']} deleted"
+                + (f"  ({run['error']})" if run["error"] else "")
+            )
+    if data["failed_files"]:
+        lines.append("failed files:")
+        lines.extend(f"  {f['path']}: {f['error']}" for f in data["failed_files"])
+    return "\n".join(lines)
+
+
+def to_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
+
+
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from syncer.storage import views as status
+    from syncer.storage import views
     from syncer.storage.db import connect
     from syncer.storage.migrate import ensure_schema
 
     ensure_schema(settings.db_path)
     conn = connect(settings.db_path)
     try:
-        data = status.collect(conn, settings)
+        data = {"source": settings.source_label, "branch": settings.branch}
+        data.update(views.collect(conn, settings.ontology_id))
     finally:
         conn.close()
-    print(status.to_json(data) if args.json else status.render_text(data))
+    print(to_json(data) if args.json else render_text(data))
     return EXIT_OK
+
+
+def _commit_all(repo_dir: Path, message: str) -> None:
+    """``git init`` and one commit of everything in ``repo_dir``, by the git CLI (the demo
+    needs git on PATH, as the local source does). The identity is set for this commit only,
+    so a machine without a configured git user can still run the demo."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo_dir), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git(
+        "-c",
+        "user.name=syncer demo",
+        "-c",
+        "user.email=demo@localhost",
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "-q",
+        "-m",
+        message,
+    )
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Sync the bundled example ontology from a local git repository: no network."""
-    from syncer_dev.gitrepo import GitRepo
-
     base = Path(args.dir)
     repo_dir = base / "repo"
     examples = Path(__file__).parent / "_examples"
     if not examples.is_dir():
         examples = Path(__file__).resolve().parent.parent / "examples"
     if not (repo_dir / ".git").exists():
-        repo = GitRepo.init(repo_dir)
         shutil.copytree(examples, repo_dir, dirs_exist_ok=True)
-        repo.commit("example ontology")
+        _commit_all(repo_dir, "example ontology")
         print(f"created a git repository with the example ontology in {repo_dir}")
     # The example pages write CURIEs like ex:SmartContract: map ex: onto the Turtle
     # files' namespace, as a team would with SYNCER_PREFIXES.

@@ -12,7 +12,8 @@ from syncer.model import TreeEntry
 from syncer.sources.git import GitSource
 from syncer.storage.migrate import migrate
 from syncer.storage.writer import Writer
-from syncer.sync.engine import RunResult, SyncEngine
+from syncer.sync.engine import SyncEngine
+from syncer.sync.progress import RunResult
 from syncer_dev.gitrepo import GitRepo
 from tests.secret_watch import SecretWatch
 

@@ -14,7 +14,7 @@ import pytest
 
 from syncer.cli import ProgressBar
 from syncer.config import Secret, Settings
-from syncer.sync.engine import Progress
+from syncer.sync.progress import Progress
 from syncer.web.auth import check_admin_token
 from syncer_dev.gitrepo import GitRepo
 

@@ -11,7 +11,8 @@ import pytest
 from syncer.config import Secret, Settings
 from syncer.sources.github import GitHubSource
 from syncer.storage.writer import Writer
-from syncer.sync.engine import RunResult, SyncEngine
+from syncer.sync.engine import SyncEngine
+from syncer.sync.progress import RunResult
 from syncer_dev.fake_github import FakeGitHubState, create_app
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread

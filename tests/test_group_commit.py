@@ -40,7 +40,7 @@ def rows(writer: Writer) -> list[tuple[int, str]]:
 
 
 def test_a_burst_shares_one_transaction_and_each_caller_gets_its_row(writer: Writer) -> None:
-    group: GroupCommit[int] = GroupCommit(writer, note)
+    group = GroupCommit(writer, note)
 
     async def burst() -> list[int]:
         return await asyncio.gather(*(group.submit(f"n{i}") for i in range(50)))
@@ -51,7 +51,7 @@ def test_a_burst_shares_one_transaction_and_each_caller_gets_its_row(writer: Wri
 
 
 def test_submissions_during_a_transaction_go_into_the_next(writer: Writer) -> None:
-    group: GroupCommit[int] = GroupCommit(writer, note)
+    group = GroupCommit(writer, note)
 
     async def waves() -> list[int]:
         first = asyncio.ensure_future(group.submit("first"))
@@ -67,7 +67,7 @@ def test_submissions_during_a_transaction_go_into_the_next(writer: Writer) -> No
 
 
 def test_an_item_that_raises_fails_alone_and_leaves_no_trace(writer: Writer) -> None:
-    group: GroupCommit[int] = GroupCommit(writer, note)
+    group = GroupCommit(writer, note)
 
     async def burst() -> list[int | BaseException]:
         items = ("a", "bad-b", "c")
@@ -80,7 +80,7 @@ def test_an_item_that_raises_fails_alone_and_leaves_no_trace(writer: Writer) -> 
 
 
 def test_an_sqlite_error_fails_the_whole_transaction_for_everyone_in_it(writer: Writer) -> None:
-    group: GroupCommit[int] = GroupCommit(writer, note)
+    group = GroupCommit(writer, note)
 
     async def burst() -> list[int | BaseException]:
         # "dup" twice: the second insert breaks UNIQUE, which is the database's error, not

@@ -429,7 +429,7 @@ def test_storage_faults_and_a_fatal_run_leak_no_secret(
         return conn
 
     monkeypatch.setattr("syncer.storage.writer.connect", capped)
-    monkeypatch.setattr("syncer.web.status_page.connect", capped)
+    monkeypatch.setattr("syncer.storage.health.connect", capped)
     recorder = Recorder()
     signatures: list[str] = []
     read_only = ReadOnly(db_path)

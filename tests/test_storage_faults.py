@@ -226,7 +226,7 @@ def test_disk_full_under_the_service_then_room_is_made(
         return conn
 
     monkeypatch.setattr("syncer.storage.writer.connect", capped)
-    monkeypatch.setattr("syncer.web.status_page.connect", capped)
+    monkeypatch.setattr("syncer.storage.health.connect", capped)
     with (
         LiveServer(create_app(settings, sleep=quick)) as server,
         httpx.Client(base_url=server.url) as client,

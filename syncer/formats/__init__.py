@@ -8,10 +8,10 @@ contribution with a reason a person can read.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextDoc, ContextResolver
+from syncer.formats.options import ParseOptions
 from syncer.formats.rdf import EXTENSIONS as RDF_EXTENSIONS
 from syncer.formats.rdf import parse_rdf, sniff
 from syncer.model import FileContribution
@@ -19,15 +19,6 @@ from syncer.model import FileContribution
 MARKDOWN_EXTENSIONS = (".md", ".markdown")
 
 __all__ = ["ContextDoc", "ParseOptions", "parse_file"]
-
-
-@dataclass(frozen=True)
-class ParseOptions:
-    """Everything a parser may know besides the file: picklable, for worker processes."""
-
-    prefixes: tuple[tuple[str, str], ...] = ()
-    contexts: tuple[ContextDoc, ...] = ()
-    max_file_bytes: int = 20 * 1024 * 1024
 
 
 def extension_of(path: str) -> str:

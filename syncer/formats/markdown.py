@@ -17,7 +17,6 @@ warnings); ``failed`` when it has ontology content and none of it could be used;
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
@@ -25,6 +24,7 @@ from syncer.formats.curies import Prefixes, prefixes_for
 from syncer.formats.fences import FenceScan, scan_fences, whole_file
 from syncer.formats.jsonld_blocks import merge_facts, read_block
 from syncer.formats.mapping import GraphFacts, facts_from_triples, triples_from_facts
+from syncer.formats.options import ParseOptions
 from syncer.formats.outline import (
     Prop,
     has_ontology_block,
@@ -44,9 +44,6 @@ from syncer.model import (
     PageDecl,
     PageLink,
 )
-
-if TYPE_CHECKING:
-    from syncer.formats import ParseOptions
 
 JSONLD_TAGS = frozenset({"json-ld", "jsonld", "json+ld", "ld+json"})
 TURTLE_TAGS = frozenset({"turtle", "ttl"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -16,13 +16,11 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from syncer.errors import ParseError
 from syncer.formats.contexts import ContextResolver
 from syncer.formats.mapping import facts_from_triples
+from syncer.formats.options import ParseOptions
 from syncer.formats.prefixes import prefix_map
 from syncer.formats.sandbox import no_io
 from syncer.formats.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
 from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
-
-if TYPE_CHECKING:
-    from syncer.formats import ParseOptions
 
 # Extension -> rdflib format name.
 EXTENSIONS = {

@@ -15,12 +15,14 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
-from syncer.storage.writer import Writer
+from syncer.storage.writer import ConnFn, Writer
 
-Item = TypeVar("Item")
 Result = TypeVar("Result")
+P = ParamSpec("P")
+# One submission's arguments, kept until its transaction runs.
+Call = tuple[tuple[Any, ...], dict[str, Any]]
 
 # Cap on one transaction, so a flood cannot hold the write lock for long.
 MAX_BATCH = 256
@@ -35,17 +37,17 @@ class Failed:
 
 def each_in_savepoint(
     fn: Callable[..., Result],
-) -> Callable[[sqlite3.Connection, Sequence[Any]], list[Result | Failed]]:
-    """``fn(conn, *args)`` for every args tuple of a batch, each in a savepoint: an item
+) -> Callable[[sqlite3.Connection, Sequence[Call]], list[Result | Failed]]:
+    """``fn(conn, *args, **kwargs)`` for every call of a batch, each in a savepoint: an item
     that raises leaves no trace and fails alone; an SQLite error (a full disk, a read-only
     file) fails the whole transaction, which the writer classifies as usual."""
 
-    def apply(conn: sqlite3.Connection, batch: Sequence[Any]) -> list[Result | Failed]:
+    def apply(conn: sqlite3.Connection, batch: Sequence[Call]) -> list[Result | Failed]:
         results: list[Result | Failed] = []
-        for args in batch:
+        for args, kwargs in batch:
             conn.execute("SAVEPOINT item")
             try:
-                results.append(fn(conn, *args))
+                results.append(fn(conn, *args, **kwargs))
             except sqlite3.Error:
                 raise
             except Exception as exc:  # handed to that item's caller
@@ -57,31 +59,32 @@ def each_in_savepoint(
     return apply
 
 
-class GroupCommit(Generic[Result]):
+class GroupCommit(Generic[P, Result]):
     """``await submit(*args)`` runs ``fn(conn, *args)`` in a transaction shared with the
-    other submissions that arrived meanwhile, and returns its result."""
+    other submissions that arrived meanwhile, and returns its result. Typed with ParamSpec:
+    ``submit`` takes exactly ``fn``'s arguments after the connection."""
 
-    def __init__(self, writer: Writer, fn: Callable[..., Result]) -> None:
+    def __init__(self, writer: Writer, fn: ConnFn[P, Result]) -> None:
         self._writer = writer
         self._apply = each_in_savepoint(fn)
-        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Result]]] = []
+        self._pending: list[tuple[Call, asyncio.Future[Result]]] = []
         self._flushing: asyncio.Task[None] | None = None
         self.transactions = 0
 
-    async def submit(self, *args: Any) -> Result:
+    async def submit(self, *args: P.args, **kwargs: P.kwargs) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._pending.append((args, future))
+        self._pending.append(((args, kwargs), future))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
         return await future
 
     async def _flush(self) -> None:
-        batch: list[tuple[tuple[Any, ...], asyncio.Future[Result]]] = []
+        batch: list[tuple[Call, asyncio.Future[Result]]] = []
         try:
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 try:
-                    results = await self._writer.run(self._apply, [args for args, _ in batch])
+                    results = await self._writer.run(self._apply, [call for call, _ in batch])
                 except Exception as exc:  # the whole transaction failed: each caller hears it
                     for _, future in batch:
                         if not future.done():

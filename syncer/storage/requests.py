@@ -16,6 +16,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from syncer.storage import runs
+
 # When requests coalesce, the stronger kind names the run.
 KIND_RANK = {"resume": 0, "push": 1, "reconcile": 2, "resync": 3}
 
@@ -123,12 +125,7 @@ def recover(conn: sqlite3.Connection, oid: str, now: str) -> SyncRequest | None:
     ).fetchall()
     for row in running:
         requeue(conn, SyncRequest(row[0], row[1], bool(row[2]), row[3]), "cut off (restart)", now)
-    conn.execute(
-        "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
-        " error = COALESCE(error, 'cut off before it finished')"
-        " WHERE ontology_id = ? AND status = 'running'",
-        (now, oid),
-    )
+    runs.interrupt_running(conn, oid, now)
     tasks = conn.execute(
         "SELECT count(*) FROM sync_tasks WHERE ontology_id = ?", (oid,)
     ).fetchone()[0]

@@ -1,5 +1,7 @@
 """Bookkeeping of runs: the run log, the task table (the checkpoint), the synced commit.
 
+Every statement on ``sync_runs``, ``sync_tasks`` and ``sync_state`` is written here, once.
+
 Plain functions over a connection; the writer thread calls them inside transactions.
 """
 
@@ -27,14 +29,18 @@ class RunRow:
     error: str | None
 
 
-def start_run(conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str) -> int:
-    # A run still marked running was cut off (crash, kill -9): say so.
+def interrupt_running(conn: sqlite3.Connection, oid: str, now: str, *, keep: int = 0) -> None:
+    """A run still marked running (but ``keep``) was cut off by a crash or kill -9: say so."""
     conn.execute(
         "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
         " error = COALESCE(error, 'cut off before it finished')"
-        " WHERE ontology_id = ? AND status = 'running'",
-        (now, oid),
+        " WHERE ontology_id = ? AND status = 'running' AND id != ?",
+        (now, oid, keep),
     )
+
+
+def start_run(conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str) -> int:
+    interrupt_running(conn, oid, now)
     cursor = conn.execute(
         "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at)"
         " VALUES (?, ?, ?, 'running', ?)",
@@ -45,12 +51,7 @@ def start_run(conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: s
 
 def adopt_run(conn: sqlite3.Connection, oid: str, run_id: int, now: str) -> None:
     """Start a run row queued earlier (the service creates it when it accepts a request)."""
-    conn.execute(
-        "UPDATE sync_runs SET status = 'interrupted', finished_at = ?,"
-        " error = COALESCE(error, 'cut off before it finished')"
-        " WHERE ontology_id = ? AND status = 'running' AND id != ?",
-        (now, oid, run_id),
-    )
+    interrupt_running(conn, oid, now, keep=run_id)
     conn.execute(
         "UPDATE sync_runs SET status = 'running', started_at = ?, error = NULL WHERE id = ?",
         (now, run_id),
@@ -116,11 +117,17 @@ def set_synced(
     )
 
 
-def synced_commit(conn: sqlite3.Connection, oid: str) -> str | None:
+def sync_state(conn: sqlite3.Connection, oid: str) -> tuple[str | None, str | None] | None:
+    """(synced commit, synced at), or None before the first run that finished."""
     row = conn.execute(
-        "SELECT synced_commit FROM sync_state WHERE ontology_id = ?", (oid,)
+        "SELECT synced_commit, synced_at FROM sync_state WHERE ontology_id = ?", (oid,)
     ).fetchone()
-    return None if row is None else row[0]
+    return None if row is None else (row[0], row[1])
+
+
+def synced_commit(conn: sqlite3.Connection, oid: str) -> str | None:
+    state = sync_state(conn, oid)
+    return None if state is None else state[0]
 
 
 def recent_runs(conn: sqlite3.Connection, oid: str, limit: int = 10) -> list[RunRow]:
@@ -133,14 +140,48 @@ def recent_runs(conn: sqlite3.Connection, oid: str, limit: int = 10) -> list[Run
     return [RunRow(*tuple(r)) for r in rows]
 
 
-def context_cached(conn: sqlite3.Connection, blob_sha: str) -> bytes | None:
+def runs_by_status(conn: sqlite3.Connection, oid: str) -> dict[str, int]:
+    return {
+        str(r[0]): int(r[1])
+        for r in conn.execute(
+            "SELECT status, count(*) FROM sync_runs WHERE ontology_id = ? GROUP BY status", (oid,)
+        )
+    }
+
+
+def last_ended_status(conn: sqlite3.Connection, oid: str) -> str | None:
+    """The status of the newest run that is neither queued nor running."""
     row = conn.execute(
-        "SELECT content FROM context_cache WHERE blob_sha = ?", (blob_sha,)
+        "SELECT status FROM sync_runs WHERE ontology_id = ?"
+        " AND status NOT IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+        (oid,),
     ).fetchone()
-    return None if row is None else bytes(row[0])
+    return None if row is None else str(row[0])
 
 
-def cache_context(conn: sqlite3.Connection, blob_sha: str, content: bytes) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO context_cache (blob_sha, content) VALUES (?, ?)", (blob_sha, content)
-    )
+FULL_RUN_KINDS = ("reconcile", "resync")
+
+
+def last_full_run(conn: sqlite3.Connection, oid: str) -> tuple[str, str] | None:
+    """(started_at, status) of the newest reconcile/resync run that started."""
+    row = conn.execute(
+        "SELECT started_at, status FROM sync_runs WHERE ontology_id = ?"
+        " AND kind IN ('reconcile', 'resync') AND status != 'queued'"
+        " ORDER BY id DESC LIMIT 1",
+        (oid,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def recent_full_runs(
+    conn: sqlite3.Connection, oid: str, limit: int = 10
+) -> list[dict[str, object]]:
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, kind, status, started_at, finished_at, processed, failed, error"
+            " FROM sync_runs WHERE ontology_id = ? AND kind IN ('reconcile', 'resync')"
+            " ORDER BY id DESC LIMIT ?",
+            (oid, limit),
+        )
+    ]

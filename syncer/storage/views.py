@@ -1,13 +1,13 @@
-"""What the status page, ``/status.json`` and ``syncer status`` show, read from the database."""
+"""What the status page, ``/status.json``, ``/metrics`` and ``syncer status`` read from the
+database: plain functions of ``(conn, ontology_id)``, so any caller (the web layer through
+``Writer.query``, the CLI on its own connection) reads the same figures the same way."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
-from syncer.config import Settings
-from syncer.storage import runs
+from syncer.storage import deliveries, requests, runs
 
 COUNTED_TABLES = {
     "files": "source_files",
@@ -18,12 +18,22 @@ COUNTED_TABLES = {
     "nodes": "kg_nodes",
     "edges": "kg_edges",
 }
+FILE_STATUSES = ("ok", "failed", "skipped")
 
 
-def collect(
-    conn: sqlite3.Connection, settings: Settings, *, failed_limit: int = 50
-) -> dict[str, Any]:
-    oid = settings.ontology_id
+def files_by_status(conn: sqlite3.Connection, oid: str) -> dict[str, int]:
+    found = {
+        str(r[0]): int(r[1])
+        for r in conn.execute(
+            "SELECT status, count(*) FROM source_files WHERE ontology_id = ? GROUP BY status",
+            (oid,),
+        )
+    }
+    return {k: found.get(k, 0) for k in FILE_STATUSES}
+
+
+def collect(conn: sqlite3.Connection, oid: str, *, failed_limit: int = 50) -> dict[str, Any]:
+    """The database's side of the status: counts, files, the synced commit, recent runs."""
     counts = {
         name: int(
             conn.execute(f"SELECT count(*) FROM {table} WHERE ontology_id = ?", (oid,)).fetchone()[
@@ -31,13 +41,6 @@ def collect(
             ]
         )
         for name, table in COUNTED_TABLES.items()
-    }
-    by_status = {
-        row[0]: row[1]
-        for row in conn.execute(
-            "SELECT status, count(*) FROM source_files WHERE ontology_id = ? GROUP BY status",
-            (oid,),
-        )
     }
     failed = [
         {"path": r[0], "error": r[1], "blob_sha": r[2]}
@@ -47,47 +50,35 @@ def collect(
             (oid, failed_limit),
         )
     ]
-    state = conn.execute(
-        "SELECT source, branch, synced_commit, synced_at FROM sync_state WHERE ontology_id = ?",
-        (oid,),
-    ).fetchone()
+    state = runs.sync_state(conn, oid)
     return {
         "ontology_id": oid,
-        "source": settings.source_label,
-        "branch": settings.branch,
-        "synced_commit": state["synced_commit"] if state else None,
-        "synced_at": state["synced_at"] if state else None,
+        "synced_commit": state[0] if state else None,
+        "synced_at": state[1] if state else None,
         "counts": counts,
-        "files_by_status": {k: by_status.get(k, 0) for k in ("ok", "failed", "skipped")},
+        "files_by_status": files_by_status(conn, oid),
         "pending_tasks": runs.count_tasks(conn, oid),
         "failed_files": failed,
         "runs": [run.__dict__ for run in runs.recent_runs(conn, oid)],
     }
 
 
-def render_text(data: dict[str, Any]) -> str:
-    lines = [
-        f"source:        {data['source']} ({data['branch'] or 'default branch'})",
-        f"synced commit: {data['synced_commit'] or 'never synced'}"
-        + (f" at {data['synced_at']}" if data["synced_at"] else ""),
-        "files:         " + ", ".join(f"{v} {k}" for k, v in data["files_by_status"].items()),
-        "rows:          "
-        + ", ".join(f"{v} {k}" for k, v in data["counts"].items() if k != "files"),
-        f"pending tasks: {data['pending_tasks']}",
-    ]
-    if data["runs"]:
-        lines.append("recent runs:")
-        for run in data["runs"][:5]:
-            lines.append(
-                f"  #{run['id']} {run['kind']:<9} {run['status']:<11} {run['started_at']}"
-                f"  {run['processed']} processed, {run['failed']} failed, {run['deleted']} deleted"
-                + (f"  ({run['error']})" if run["error"] else "")
-            )
-    if data["failed_files"]:
-        lines.append("failed files:")
-        lines.extend(f"  {f['path']}: {f['error']}" for f in data["failed_files"])
-    return "\n".join(lines)
+def collect_for_page(conn: sqlite3.Connection, oid: str) -> dict[str, Any]:
+    """:func:`collect` plus what only the service's page shows: queue, deliveries, full runs."""
+    data = collect(conn, oid)
+    data["queue_depth"] = requests.queue_depth(conn, oid)
+    data["deliveries"] = deliveries.recent_deliveries(conn)
+    data["reconciliations"] = runs.recent_full_runs(conn, oid)
+    return data
 
 
-def to_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
+def metric_figures(
+    conn: sqlite3.Connection, oid: str
+) -> tuple[dict[str, int], dict[str, int], dict[str, int], int]:
+    """(deliveries by outcome, runs by status, files by status, queue depth) for /metrics."""
+    return (
+        deliveries.deliveries_by_outcome(conn),
+        runs.runs_by_status(conn, oid),
+        files_by_status(conn, oid),
+        requests.queue_depth(conn, oid),
+    )

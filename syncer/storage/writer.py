@@ -11,30 +11,47 @@ import asyncio
 import contextlib
 import random
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from syncer.errors import FatalError, RetryableError
 from syncer.storage.db import classify, connect, immediate, restore_sidecars
 
 T = TypeVar("T")
+P = ParamSpec("P")
+# What the writer runs: a function of the connection and the caller's arguments, typed
+# end to end with ParamSpec as starlette's run_in_threadpool is, so mypy checks each call.
+ConnFn = Callable[Concatenate[sqlite3.Connection, P], T]
 
 BUSY_ATTEMPTS = 8
 
 
+def _bind(
+    fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> Callable[[sqlite3.Connection], T]:
+    def bound(conn: sqlite3.Connection) -> T:
+        return fn(conn, *args, **kwargs)
+
+    return bound
+
+
 class Writer:
-    """Run functions ``fn(conn, *args)`` in a transaction on the writer thread."""
+    """Run functions ``fn(conn, *args, **kwargs)`` on the writer thread: writes in a
+    transaction (:meth:`run`, :meth:`call`), reads without one (:meth:`read`), as datasette's
+    Database does with execute_write_fn and execute_fn. Callers never open connections."""
 
     def __init__(self, db_path: Path, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.db_path = Path(db_path)
         self._sleep = sleep
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncer-writer")
         self._conn: sqlite3.Connection | None = None
-        self._thread: threading.Thread | None = None
+        # Reads for the status page, metrics and health: their own thread and connection,
+        # so a long write transaction never delays them (WAL: they see the last commit).
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncer-reader")
+        self._read_conn: sqlite3.Connection | None = None
         self.transactions = 0
 
     def _connection(self) -> sqlite3.Connection:
@@ -50,15 +67,15 @@ class Writer:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
 
-    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], transaction: bool) -> T:
+    def _call(self, fn: Callable[[sqlite3.Connection], T], transaction: bool) -> T:
         reopened = False
         for attempt in range(BUSY_ATTEMPTS):
             try:
                 conn = self._connection()
                 if not transaction:
-                    return fn(conn, *args)
+                    return fn(conn)
                 with immediate(conn):
-                    result = fn(conn, *args)
+                    result = fn(conn)
                 self.transactions += 1
                 return result
             except sqlite3.Error as exc:
@@ -77,19 +94,41 @@ class Writer:
                 raise error from exc
         raise FatalError("unreachable")  # pragma: no cover
 
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
+    def call(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Synchronously run ``fn`` in a transaction (for code not on an event loop)."""
-        return self._executor.submit(self._call, fn, args, True).result()
+        bound = _bind(fn, *args, **kwargs)
+        return self._executor.submit(self._call, bound, True).result()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` in one BEGIN IMMEDIATE transaction on the writer thread."""
+    async def run(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(conn, ...)`` in one BEGIN IMMEDIATE transaction on the writer thread."""
+        bound = _bind(fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, fn, args, True)
+        return await loop.run_in_executor(self._executor, self._call, bound, True)
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` on the writer's connection without a transaction."""
+    async def read(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(conn, ...)`` on the writer's connection without a transaction."""
+        bound = _bind(fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, fn, args, False)
+        return await loop.run_in_executor(self._executor, self._call, bound, False)
+
+    def _query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            if self._read_conn is None:
+                self._read_conn = connect(self.db_path)
+            return fn(self._read_conn)
+        except sqlite3.Error as exc:
+            conn, self._read_conn = self._read_conn, None
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            raise classify(exc) from exc
+
+    async def query(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(conn, ...)`` on the reader connection: reads that must not wait for the
+        writer (what the status page, /metrics and /healthz show)."""
+        bound = _bind(fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self._query, bound)
 
     def close(self) -> None:
         def _close() -> None:
@@ -97,5 +136,12 @@ class Writer:
                 self._conn.close()
                 self._conn = None
 
+        def _close_reader() -> None:
+            if self._read_conn is not None:
+                self._read_conn.close()
+                self._read_conn = None
+
         self._executor.submit(_close).result()
         self._executor.shutdown(wait=True)
+        self._reader.submit(_close_reader).result()
+        self._reader.shutdown(wait=True)

@@ -22,22 +22,14 @@ from dataclasses import dataclass, field
 
 from syncer.config import Settings
 from syncer.errors import FatalError
+from syncer.retry import RETRY_BASE, retry_delay
 from syncer.sources.base import Source
 from syncer.storage import leases, requests
 from syncer.storage.writer import Writer
-from syncer.sync.engine import Progress, RunResult, SyncEngine, utc_now
+from syncer.sync.engine import SyncEngine, utc_now
+from syncer.sync.progress import Progress, RunResult, RunView
 
 log = logging.getLogger("syncer.service")
-# An interrupted run (GitHub down, network) is retried after 5 s, doubling while runs keep
-# being interrupted, up to 5 minutes, plus up to half again as jitter so that restarts do not
-# retry in step. A rate-limit reset the source knows of wins: GitHub asks for no request
-# before it (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).
-RETRY_BASE, RETRY_CAP = 5.0, 300.0
-# A storage fault (read-only file, full disk) is retried at least this often: the retry is
-# a cheap probe, and the operator who frees the disk expects the service back at once,
-# not after a 5-minute backoff grown while the disk was full.
-STORAGE_RETRY_CAP = 30.0
-RATE_LIMIT_CAP = 3600.0
 # Bursts of pushes: the first push after a quiet spell starts its run at once, but pushes that
 # arrive while a run is going wait, after it, until none has come for PUSH_QUIET seconds, and
 # no longer than PUSH_MAX_WAIT after that run ended. A flood of deliveries then costs one run
@@ -50,11 +42,27 @@ class Counters:
     """In-memory figures for /metrics that the database does not keep."""
 
     run_seconds: deque[tuple[int, str, float]] = field(default_factory=lambda: deque(maxlen=50))
-    throughput: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=120))
     fatal: str | None = None
     # Webhook deliveries answered 4xx and not recorded (bad signature, too large, malformed,
     # another repository), by status: the database holds no trace of them.
     refused: Counter[int] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the coordinator knows and the database does not, at one moment: read by the
+    status page and /metrics, which never reach into the coordinator itself."""
+
+    run: RunView | None  # the run going now
+    last_run: RunView | None  # the newest run of this process, going or ended
+    request: requests.SyncRequest | None  # the request being run
+    workers: int
+    fatal: str | None  # the storage fault that stopped the last run, until one succeeds
+    next_retry_at: float | None  # epoch seconds, while an interrupted run waits
+    rate_limited_until: float | None  # epoch seconds, from the source's last answer
+    source_requests: int
+    refused: tuple[tuple[int, int], ...]  # (HTTP status, deliveries refused)
+    run_seconds: tuple[tuple[int, str, float], ...]  # (run id, status, seconds), newest last
 
 
 class Service:
@@ -100,6 +108,26 @@ class Service:
     @property
     def running_run_id(self) -> int | None:
         return self._current.run_id if self._current is not None else None
+
+    def snapshot(self) -> Snapshot:
+        progress = self.engine.progress
+        stats = self.source.stats
+        return Snapshot(
+            run=progress.view() if progress is not None and self._current is not None else None,
+            last_run=progress.view() if progress is not None else None,
+            request=self._current,
+            workers=self.settings.workers,
+            fatal=self.counters.fatal,
+            next_retry_at=self.next_retry_at,
+            rate_limited_until=stats.rate_limited_until,
+            source_requests=stats.requests,
+            refused=tuple(sorted(self.counters.refused.items())),
+            run_seconds=tuple(self.counters.run_seconds),
+        )
+
+    def note_refused(self, status_code: int) -> None:
+        """A webhook delivery was answered ``status_code`` and not recorded."""
+        self.counters.refused[status_code] += 1
 
     async def start(self) -> None:
         try:
@@ -265,13 +293,12 @@ class Service:
             await self.writer.run(leases.release_lease, "reconcile", self.owner)
 
     def _retry_delay(self, *, storage: bool = False) -> float:
-        """Seconds before retrying after the ``interruptions``-th interrupted run in a row:
-        5 s doubling, plus up to half again of jitter, at most RETRY_CAP (STORAGE_RETRY_CAP
-        after a storage fault); a GitHub rate limit is waited out instead, except after a
-        storage fault, which GitHub has nothing to do with."""
+        """The wait before the next retry (``retry.retry_delay``), from this service's run of
+        interruptions, its random source and the source's rate-limit reset."""
         until = self.source.stats.rate_limited_until
-        if until is not None and not storage:
-            return max(1.0, min(RATE_LIMIT_CAP, until - self._clock()))
-        step = RETRY_BASE * 2.0 ** min(max(self.interruptions - 1, 0), 16)
-        cap = STORAGE_RETRY_CAP if storage else RETRY_CAP
-        return min(cap, step * (1.0 + self._rng.random() / 2))
+        return retry_delay(
+            self.interruptions,
+            jitter=self._rng.random(),
+            storage=storage,
+            rate_limit_wait=None if until is None else until - self._clock(),
+        )

@@ -19,7 +19,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,10 +30,11 @@ from syncer.formats.prefixes import fingerprint, prefix_map
 from syncer.model import FileContribution, Tree, TreeEntry
 from syncer.planner import Plan, plan_changes
 from syncer.sources.base import FetchedFile, Source
-from syncer.storage import closure, runs, statements
+from syncer.storage import closure, contexts, runs, statements
 from syncer.storage import files as store
 from syncer.storage.file_batches import FileCommitter, FileDelete, FileWrite, Written
 from syncer.storage.writer import Writer
+from syncer.sync.progress import Progress, RunResult
 
 log = logging.getLogger("syncer.engine")
 
@@ -49,52 +49,6 @@ PROCESS_POOL_MIN_MEAN_BYTES = 64 * 1024
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass
-class Progress:
-    """Live figures of the current run, for the progress bar and the status page."""
-
-    run_id: int = 0
-    kind: str = "sync"
-    commit: str | None = None
-    planned: int = 0
-    processed: int = 0
-    failed: int = 0
-    deleted: int = 0
-    busy_workers: int = 0
-    started: float = field(default_factory=time.monotonic)
-    phase: str = "starting"
-
-    @property
-    def done(self) -> int:
-        return self.processed + self.deleted
-
-    def rate(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.done / elapsed if elapsed > 0 else 0.0
-
-    def eta_seconds(self) -> float | None:
-        rate = self.rate()
-        if rate <= 0:
-            return None
-        return max(0.0, (self.planned - self.done) / rate)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: int
-    status: str  # done, interrupted, failed
-    commit: str | None
-    planned: int
-    processed: int
-    failed: int
-    deleted: int
-    unchanged: int
-    requests: int
-    seconds: float
-    error: str | None = None
-    failures: tuple[tuple[str, str], ...] = ()  # (path, error) of files that failed
 
 
 def load_file_contexts(settings: Settings) -> tuple[ContextDoc, ...]:
@@ -180,7 +134,7 @@ class SyncEngine:
             entry = in_tree.get(ctx.path) if ctx.kind == "repo" else None
             if entry is None:
                 continue  # not in this commit: blocks using it get an "unmapped" warning
-            cached = await self.writer.read(runs.context_cached, entry.blob_sha)
+            cached = await self.writer.read(contexts.context_cached, entry.blob_sha)
             if cached is not None:
                 docs.append(ContextDoc(ctx.url, cached, entry.path, entry.blob_sha))
             else:
@@ -190,7 +144,7 @@ class SyncEngine:
             fetched = {f.entry.path: f.data async for f in self.source.fetch(tree.commit, entries)}
             for ctx, entry in wanted:
                 data = fetched[entry.path]
-                await self.writer.run(runs.cache_context, entry.blob_sha, data)
+                await self.writer.run(contexts.cache_context, entry.blob_sha, data)
                 docs.append(ContextDoc(ctx.url, data, entry.path, entry.blob_sha))
         return tuple(docs)
 
@@ -231,6 +185,7 @@ class SyncEngine:
                 max_file_bytes=self.settings.max_file_bytes,
             )
             self.progress.phase = "syncing"
+            self.progress.sample()
             self._report()
             await self._process(plan, options, failures)
             if force:
@@ -254,6 +209,7 @@ class SyncEngine:
             raise
         finally:
             self.progress.phase = status
+            self.progress.sample()
             requests = self.source.stats.requests - requests_before
             try:
                 await self.writer.run(
@@ -374,4 +330,5 @@ class SyncEngine:
                 self.progress.failed += 1
                 assert isinstance(done.item, FileWrite)
                 failures.append((done.item.entry.path, done.contribution.error or "failed"))
+        self.progress.sample()
         self._report()

@@ -11,19 +11,16 @@ the restarted service has another pid and would otherwise skip reconciling for h
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from syncer.storage import leases, requests
-from syncer.storage.db import connect
+from syncer.storage import leases, requests, runs
 from syncer.sync.coordinator import Service
 
 log = logging.getLogger("syncer.reconcile")
@@ -92,23 +89,6 @@ async def reconcile(
     return request.run_id
 
 
-def last_reconcile(service: Service) -> tuple[str, str] | None:
-    """(started_at, status) of the newest reconcile/resync run, from the database."""
-    db = connect(service.settings.db_path)
-    try:
-        row = db.execute(
-            "SELECT started_at, status FROM sync_runs WHERE ontology_id = ?"
-            " AND kind IN ('reconcile', 'resync') AND status != 'queued'"
-            " ORDER BY id DESC LIMIT 1",
-            (service.oid,),
-        ).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        db.close()
-    return None if row is None else (str(row[0]), str(row[1]))
-
-
 def overdue(cron: CronTrigger, last: tuple[str, str] | None, now: datetime) -> bool:
     """Catch up when no reconciliation ever ran, the last was cut off, or one was missed."""
     if last is None:
@@ -128,7 +108,7 @@ async def catch_up(service: Service, now: datetime | None = None) -> int | None:
     A first start (no reconciliation ever) is not caught up: the first push, resync or
     nightly run covers it, and a new deployment should not start with a full run.
     """
-    last = await asyncio.to_thread(last_reconcile, service)
+    last = await service.writer.query(runs.last_full_run, service.oid)
     cron = trigger(service.settings.reconcile_cron, service.settings.timezone)
     if last is None or not overdue(cron, last, now or datetime.now(UTC)):
         return None

@@ -8,9 +8,9 @@ import logging
 import random
 import re
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -40,6 +40,8 @@ from syncer.web import status_page as pages
 
 log = logging.getLogger("syncer.app")
 SESSION_COOKIE = "syncer_session"
+# Deliveries recorded by group commit: (oid, delivery, decision) -> (recorded, run id).
+RecordDeliveries = GroupCommit[[str, webhook.Delivery, webhook.Decision], tuple[bool, int | None]]
 
 
 class RedactQuery(logging.Filter):
@@ -104,14 +106,14 @@ async def post_webhook(request: Request) -> Response:
     if decision.outcome == webhook.REFUSED:
         # Refused (403) like a bad signature: nothing recorded, and before the dedupe, so a
         # refused delivery id neither shadows nor is shadowed by one from the followed repo.
-        service.counters.refused[decision.status_code] += 1
+        service.note_refused(decision.status_code)
         log.warning("delivery refused: %s", decision.reason, extra={"delivery": delivery.id})
         return JSONResponse(
             {"delivery": delivery.id, "outcome": decision.outcome, "reason": decision.reason},
             status_code=decision.status_code,
         )
-    deliveries: GroupCommit[tuple[bool, int | None]] = request.app.state.deliveries
-    recorded, run_id = await deliveries.submit(service, delivery, decision)
+    deliveries: RecordDeliveries = request.app.state.deliveries
+    recorded, run_id = await deliveries.submit(service.oid, delivery, decision)
     if not recorded:
         log.info("delivery seen before: not processed again", extra={"delivery": delivery.id})
         return JSONResponse({"delivery": delivery.id, "outcome": "duplicate"}, status_code=200)
@@ -139,14 +141,14 @@ async def post_webhook(request: Request) -> Response:
 
 
 def _record(
-    conn: Any, service: Service, delivery: webhook.Delivery, decision: webhook.Decision
+    conn: sqlite3.Connection, oid: str, delivery: webhook.Delivery, decision: webhook.Decision
 ) -> tuple[bool, int | None]:
     """One transaction: dedupe, record the delivery, queue the sync; (recorded, run id)."""
     if deliveries.delivery_seen(conn, delivery.id):
         return False, None
     run_id = None
     if decision.enqueue:
-        run_id = requests.request_sync(conn, service.oid, "push", False, utc_now()).run_id
+        run_id = requests.request_sync(conn, oid, "push", False, utc_now()).run_id
     deliveries.record_delivery(
         conn,
         deliveries.DeliveryRow(
@@ -208,15 +210,9 @@ async def post_resync(request: Request) -> Response:
         "on",
     )
     service = _service(request)
-    running = service.running_run_id
-    current = service._current
-    if (
-        running is not None
-        and current is not None
-        and current.kind == "resync"
-        and (current.force or not force)
-    ):
-        return JSONResponse({"run_id": running, "status": "running"}, status_code=202)
+    current = service.snapshot().request
+    if current is not None and current.kind == "resync" and (current.force or not force):
+        return JSONResponse({"run_id": current.run_id, "status": "running"}, status_code=202)
     # No lease here: an operator asked for it, and the request coalesces with any other.
     run_id = (await service.request("resync", force)).run_id
     log.info("resync requested (force=%s)", force, extra={"run": run_id})
@@ -272,7 +268,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
     service: Service | None = getattr(request.app.state, "service", None)
     if service is not None and request.url.path == "/webhook":
-        service.counters.refused[exc.status_code] += 1
+        service.note_refused(exc.status_code)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 

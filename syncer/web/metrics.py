@@ -6,11 +6,9 @@ figures from this process.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
-from syncer.storage import deliveries, requests
-from syncer.storage.db import connect
+from syncer.storage import views
 from syncer.sync.coordinator import Service
 
 
@@ -24,32 +22,9 @@ def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
     return f"{name} {value}"
 
 
-def _db_figures(service: Service) -> tuple[dict[str, int], dict[str, int], dict[str, int], int]:
-    conn = connect(service.settings.db_path)
-    try:
-        by_outcome = deliveries.deliveries_by_outcome(conn)
-        runs = {
-            r[0]: int(r[1])
-            for r in conn.execute(
-                "SELECT status, count(*) FROM sync_runs WHERE ontology_id = ? GROUP BY status",
-                (service.oid,),
-            )
-        }
-        files = {
-            r[0]: int(r[1])
-            for r in conn.execute(
-                "SELECT status, count(*) FROM source_files WHERE ontology_id = ? GROUP BY status",
-                (service.oid,),
-            )
-        }
-        return by_outcome, runs, files, requests.queue_depth(conn, service.oid)
-    finally:
-        conn.close()
-
-
 async def render(service: Service) -> str:
-    deliveries, runs, files, depth = await asyncio.to_thread(_db_figures, service)
-    stats = service.source.stats
+    deliveries, runs, files, depth = await service.writer.query(views.metric_figures, service.oid)
+    snap = service.snapshot()
     out = [
         "# HELP syncer_deliveries_total Webhook deliveries recorded, by outcome.",
         "# TYPE syncer_deliveries_total counter",
@@ -61,10 +36,7 @@ async def render(service: Service) -> str:
         "# HELP syncer_webhook_refused_total Deliveries refused and not recorded, by status.",
         "# TYPE syncer_webhook_refused_total counter",
     ]
-    out += [
-        _line("syncer_webhook_refused_total", n, {"status": str(k)})
-        for k, n in sorted(service.counters.refused.items())
-    ]
+    out += [_line("syncer_webhook_refused_total", n, {"status": str(k)}) for k, n in snap.refused]
     out += ["# HELP syncer_runs Sync runs, by status.", "# TYPE syncer_runs gauge"]
     out += [_line("syncer_runs", n, {"status": k}) for k, n in sorted(runs.items())]
     out += ["# HELP syncer_files Files of the tree, by status.", "# TYPE syncer_files gauge"]
@@ -77,17 +49,17 @@ async def render(service: Service) -> str:
         _line("syncer_queue_depth", depth),
         "# HELP syncer_source_requests_total Requests made to the source by this process.",
         "# TYPE syncer_source_requests_total counter",
-        _line("syncer_source_requests_total", stats.requests),
+        _line("syncer_source_requests_total", snap.source_requests),
         "# HELP syncer_rate_limit_wait_seconds Seconds left until the source's rate limit resets.",
         "# TYPE syncer_rate_limit_wait_seconds gauge",
         _line(
             "syncer_rate_limit_wait_seconds",
-            max(0.0, (stats.rate_limited_until or 0.0) - time.time()),
+            max(0.0, (snap.rate_limited_until or 0.0) - time.time()),
         ),
         "# HELP syncer_run_duration_seconds Durations of this process's recent runs.",
         "# TYPE syncer_run_duration_seconds summary",
     ]
-    durations = [d for _, _, d in service.counters.run_seconds]
+    durations = [d for _, _, d in snap.run_seconds]
     out.append(_line("syncer_run_duration_seconds_count", len(durations)))
     out.append(_line("syncer_run_duration_seconds_sum", round(sum(durations), 3)))
     return "\n".join(out) + "\n"

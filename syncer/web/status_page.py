@@ -1,8 +1,8 @@
 """What the status page and /status.json show, /healthz, and the HTML rendering.
 
-Reads use their own connection (``db.connect``), never the writer's, so a long run never
-delays the page. The page is server-rendered and then refreshed by a small inline script
-polling /status.json (no CDN); values are escaped, secrets are never in the data.
+Reads go through ``Writer.query`` (the reader connection), never the writer's thread, so a
+long run never delays the page. The page is server-rendered and then refreshed by a small
+inline script polling /status.json (no CDN); values are escaped, secrets are never in it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import asyncio
 import html
 import itertools
 import json
-import os
-import shutil
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,145 +18,63 @@ from typing import Any
 
 from starlette.responses import HTMLResponse
 
-from syncer.errors import FatalError, RetryableError
-from syncer.storage import deliveries, requests
-from syncer.storage import views as status
-from syncer.storage.db import classify, connect
+from syncer.storage import runs, views
+from syncer.storage.health import storage_problem
 from syncer.sync.coordinator import Service
 
 TEMPLATE = Path(__file__).parent / "templates" / "status.html"
 
 
-def _read(service: Service) -> dict[str, Any]:
-    conn = connect(service.settings.db_path)
-    try:
-        data = status.collect(conn, service.settings)
-        data["queue_depth"] = requests.queue_depth(conn, service.oid)
-        data["deliveries"] = deliveries.recent_deliveries(conn)
-        data["reconciliations"] = [
-            dict(r)
-            for r in conn.execute(
-                "SELECT id, kind, status, started_at, finished_at, processed, failed, error"
-                " FROM sync_runs WHERE ontology_id = ? AND kind IN ('reconcile', 'resync')"
-                " ORDER BY id DESC LIMIT 10",
-                (service.oid,),
-            )
-        ]
-        return data
-    finally:
-        conn.close()
-
-
 async def collect(service: Service) -> dict[str, Any]:
-    data = await asyncio.to_thread(_read, service)
-    progress = service.progress
-    stats = service.source.stats
-    if progress is not None:
-        rate = progress.rate()
-        eta = progress.eta_seconds()
-        data["current_run"] = {
-            "run_id": progress.run_id,
-            "kind": progress.kind,
-            "phase": progress.phase,
-            "commit": progress.commit,
-            "planned": progress.planned,
-            "done": progress.done,
-            "failed": progress.failed,
-            "files_per_second": round(rate, 2),
-            "eta_seconds": None if eta is None else round(eta, 1),
+    """The page's data: the database's figures and the coordinator's snapshot."""
+    settings = service.settings
+    data = await service.writer.query(views.collect_for_page, service.oid)
+    data["source"] = settings.source_label
+    data["branch"] = settings.branch
+    snap = service.snapshot()
+    run = snap.run
+    data["current_run"] = (
+        None
+        if run is None
+        else {
+            "run_id": run.run_id,
+            "kind": run.kind,
+            "phase": run.phase,
+            "commit": run.commit,
+            "planned": run.planned,
+            "done": run.done,
+            "failed": run.failed,
+            "files_per_second": run.files_per_second,
+            "eta_seconds": run.eta_seconds,
         }
-        service.counters.throughput.append((time.time(), progress.done))
-    else:
-        data["current_run"] = None
-    data["busy_workers"] = progress.busy_workers if progress is not None else 0
-    data["workers"] = service.settings.workers
-    data["branch_head"] = progress.commit if progress is not None else None
-    until = stats.rate_limited_until
-    data["rate_limited_until"] = (
-        datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds")
-        if until is not None and until > time.time()
-        else None
     )
-    retry = service.next_retry_at  # an interrupted run waiting to be retried
-    data["next_retry_at"] = (
-        None if retry is None else datetime.fromtimestamp(retry, UTC).isoformat(timespec="seconds")
-    )
-    data["source_requests"] = stats.requests
-    data["throughput"] = [[round(t, 1), n] for t, n in service.counters.throughput]
+    data["busy_workers"] = run.busy_workers if run is not None else 0
+    data["workers"] = snap.workers
+    data["branch_head"] = run.commit if run is not None else None
+    until = snap.rate_limited_until
+    data["rate_limited_until"] = _iso(until) if until is not None and until > time.time() else None
+    # an interrupted run waiting to be retried
+    data["next_retry_at"] = None if snap.next_retry_at is None else _iso(snap.next_retry_at)
+    data["source_requests"] = snap.source_requests
+    # Sampled by the run as it commits files (sync/progress.py), so the chart is there
+    # whether or not a browser was polling, and stays after the run ends.
+    last = snap.last_run
+    data["throughput"] = [] if last is None else [[round(t, 1), n] for t, n in last.throughput]
     return data
 
 
-# Health wants this much room for the database to grow, in SQLite's page limit and on the
-# file system that holds it.
-HEADROOM_BYTES = 1024 * 1024
-
-
-def storage_problem(path: Path) -> str | None:
-    """Why a write to the database would fail now (read-only, full, corrupt), or None.
-
-    ``BEGIN IMMEDIATE`` alone succeeds on a read-only file, so the probe writes a row and
-    rolls it back (SQLite refuses the write on a read-only file). Room is what SQLite's page
-    limit and the file system's free space leave. The files' permissions are asked first
-    (the ``-wal`` and ``-shm`` files too): SQLite reuses a file descriptor this process
-    already has open read-write, so the probe alone would not see a file that turned
-    read-only under the running service.
-    """
-    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if file.exists() and not os.access(file, os.W_OK):
-            return "database is read-only"
-    try:
-        conn = connect(path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(
-                    "INSERT INTO leases (name, owner, expires_at) VALUES ('healthz probe', '', '')"
-                )
-            finally:
-                conn.execute("ROLLBACK")
-            pages = [
-                int(conn.execute(f"PRAGMA {name}").fetchone()[0])
-                for name in ("max_page_count", "page_count", "freelist_count", "page_size")
-            ]
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        error = classify(exc)
-        if isinstance(error, RetryableError):
-            return None  # busy: another writer, which is healthy
-        return str(error).split(":", 1)[0]  # "database is read-only", "disk full", ...
-    except FatalError as exc:
-        return str(exc).split(":", 1)[0]
-    limit, used, free, size = pages
-    if (limit - used + free) * size < HEADROOM_BYTES:
-        return "disk full"
-    if shutil.disk_usage(path.parent).free < HEADROOM_BYTES:
-        return "disk full"
-    return None
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 async def health(service: Service) -> tuple[bool, str]:
-    def check() -> tuple[bool, str]:
-        problem = storage_problem(service.settings.db_path)
-        if problem is not None:
-            return False, problem
-        conn = connect(service.settings.db_path)
-        try:
-            last = conn.execute(
-                "SELECT status FROM sync_runs WHERE ontology_id = ?"
-                " AND status NOT IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
-                (service.oid,),
-            ).fetchone()
-        finally:
-            conn.close()
-        if last is not None and last[0] == "failed":
-            return False, "last run failed fatally"
-        return True, "ok"
-
-    healthy, reason = await asyncio.to_thread(check)
-    if healthy and service.counters.fatal is not None:
+    problem = await asyncio.to_thread(storage_problem, service.settings.db_path)
+    if problem is not None:
+        return False, problem
+    last = await service.writer.query(runs.last_ended_status, service.oid)
+    if last == "failed" or service.snapshot().fatal is not None:
         return False, "last run failed fatally"
-    return healthy, reason
+    return True, "ok"
 
 
 def login_page() -> HTMLResponse:
