@@ -17,12 +17,13 @@ def build_source(settings: Settings) -> Source:
         return GitSource(settings.git_dir)
     if settings.repo is not None:
         from syncer.sources.github import GitHubSource
+        from syncer.sources.github_api import ClientOptions
 
         return GitHubSource(
             settings.repo,
             settings.github_api_url,
             settings.github_token,
-            timeout=float(settings.github_timeout),
+            ClientOptions(timeout=float(settings.github_timeout)),
         )
     raise ConfigError(
         "no repository configured: set SYNCER_GIT_DIR (a local git repository) or "

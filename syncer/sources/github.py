@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -48,7 +46,7 @@ from syncer.sources.github_answers import (
     tree_blobs,
     wants_tarball,
 )
-from syncer.sources.github_api import GitHubAPI, read_body
+from syncer.sources.github_api import ClientOptions, GitHubAPI, read_body
 
 # https://docs.github.com/en/rest/git/blobs#get-a-blob (custom media types)
 RAW = "application/vnd.github.raw+json"
@@ -64,37 +62,20 @@ class GitHubSource:
         repo: str,
         api_url: str,
         token: Secret | None,
+        options: ClientOptions | None = None,
         *,
-        client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-        max_attempts: int = 6,
         tarball_min_files: int = 16,
         tarball_bytes_per_request: int = 1024 * 1024,
-        max_wait: float = 3900.0,
-        timeout: float = 30.0,
     ) -> None:
         owner, sep, name = repo.partition("/")
         if not sep or not owner or not name or "/" in name:
             raise ConfigError(f"GitHub repository must be owner/name, not {repo!r}")
-        if tarball_min_files < 2 or max_attempts < 1:
-            raise ConfigError("tarball_min_files must be at least 2, max_attempts at least 1")
+        if tarball_min_files < 2:
+            raise ConfigError("tarball_min_files must be at least 2")
         self.repo = repo
         self.api_url = api_url.rstrip("/")
         base = f"{self.api_url}/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
-        self._api = GitHubAPI(
-            base,
-            self.api_url,
-            token,
-            client=client,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-            max_attempts=max_attempts,
-            max_wait=max_wait,
-            timeout=timeout,
-        )
+        self._api = GitHubAPI(base, self.api_url, token, options or ClientOptions())
         self.stats = self._api.stats  # the one object, counted where requests are sent
         self.tarball_min_files = tarball_min_files
         self.tarball_bytes_per_request = tarball_bytes_per_request

@@ -25,6 +25,7 @@ import random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
 
@@ -32,7 +33,7 @@ import httpx
 
 from syncer import __version__
 from syncer.config import Secret
-from syncer.errors import RateLimitedError, RetryableError, SourceError
+from syncer.errors import ConfigError, RateLimitedError, RetryableError, SourceError
 from syncer.sources.base import SourceStats
 from syncer.sources.github_answers import error_message, judge_failure, moved_base, number
 
@@ -49,34 +50,41 @@ SPOOL_IN_MEMORY = 1024 * 1024
 CHUNK = 64 * 1024
 
 
+@dataclass(frozen=True)
+class ClientOptions:
+    """How a GitHub client sends and waits: shared by every class that talks to GitHub, and
+    the seam tests use (a mock transport's client, a fake clock and sleep, pinned jitter)."""
+
+    client: httpx.AsyncClient | None = None  # None: one of its own, closed with it
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.time
+    rng: random.Random | None = None
+    max_attempts: int = 6
+    # A rate-limit wait longer than this is handed to the caller as RateLimitedError; the
+    # default lets one primary-limit window (an hour) pass with a little to spare.
+    max_wait: float = 3900.0
+    timeout: float = 30.0  # seconds per request (SYNCER_GITHUB_TIMEOUT)
+
+
 class GitHubAPI:
     """One repository's API base (``.../repos/{owner}/{name}``) and the rules for asking it."""
 
     def __init__(
-        self,
-        base: str,
-        api_url: str,
-        token: Secret | None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-        max_attempts: int = 6,
-        max_wait: float = 3900.0,
-        timeout: float = 30.0,
+        self, base: str, api_url: str, token: Secret | None, options: ClientOptions
     ) -> None:
+        if options.max_attempts < 1:
+            raise ConfigError("max_attempts must be at least 1")
         self.api_url = api_url
         self._base = base
         self._token = token
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        self._own_client = options.client is None
+        self._client = options.client or httpx.AsyncClient(
+            timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0))
         )
-        self._sleep, self._clock = sleep, clock
-        self._rng = rng or random.Random()
-        self.max_attempts = max_attempts
-        self.max_wait = max_wait  # a longer wait is handed to the caller as RateLimitedError
+        self._sleep, self._clock = options.sleep, options.clock
+        self._rng = options.rng or random.Random()
+        self.max_attempts = options.max_attempts
+        self.max_wait = options.max_wait
         self.stats = SourceStats()
         self._lock = asyncio.Lock()
         self._reset_at: float | None = None  # primary limit spent until then

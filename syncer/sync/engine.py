@@ -89,6 +89,7 @@ class SyncEngine:
         parse_executor: Executor | None = None,
         clock: Callable[[], str] = utc_now,
         on_progress: Callable[[Progress], None] | None = None,
+        order: Callable[[Sequence[TreeEntry]], Sequence[TreeEntry]] | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -98,7 +99,8 @@ class SyncEngine:
         self.on_progress = on_progress
         self.progress: Progress | None = None
         self._file_contexts = load_file_contexts(settings)
-        self.order: Callable[[Sequence[TreeEntry]], Sequence[TreeEntry]] | None = None
+        # The order files are fetched and written in (tests shuffle it: any order converges).
+        self.order = order
 
     @property
     def oid(self) -> str:

@@ -1,0 +1,1 @@
+"""The service over loopback HTTP (uvicorn), killed processes, load, the benchmark."""

@@ -1,0 +1,1 @@
+"""A real SQLite file and a real git repository; no socket."""

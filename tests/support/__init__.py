@@ -1,0 +1,1 @@
+"""Helpers shared by the test groups: builders, fakes, live servers, recorders."""
