@@ -1,2 +1,3 @@
-"""Test and benchmark helpers that ship with the package: a scratch git repository
-and a fake GitHub on loopback. Nothing here is used by the service itself."""
+"""Test and benchmark helpers, kept out of the installed package (pyproject.toml builds
+only ``syncer``): a scratch git repository, a fake GitHub on loopback, a uvicorn thread, the
+database comparison. The tests and bench/ import them from a checkout."""

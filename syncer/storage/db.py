@@ -42,10 +42,10 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         # NORMAL is durable in WAL mode except for the last commits before a power cut,
         # and never corrupts (https://sqlite.org/pragma.html#pragma_synchronous).
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Each file is its own transaction, so a full sync is thousands of small commits.
-        # At the default (a checkpoint, with its fsyncs, every 1,000 WAL pages) a third of
-        # the write path was checkpointing; 10,000 pages (40 MiB of WAL) cut it by 30 %
-        # (docs/performance.md). The size limit truncates the WAL back after a checkpoint so
+        # A full sync writes the whole database through the WAL; at the default (a
+        # checkpoint, with its fsyncs, every 1,000 pages) checkpointing was a large share of
+        # the write path, so checkpoints come every 10,000 pages (40 MiB); measured in
+        # docs/performance.md. The size limit truncates the WAL back after a checkpoint so
         # the file does not keep its high-water mark (https://sqlite.org/wal.html#ckpt).
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")

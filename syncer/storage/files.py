@@ -1,7 +1,7 @@
 """Per-file writes: replace what one file contributes; re-derive what a batch touched.
 
 Files are written in batches that share one ``BEGIN IMMEDIATE`` transaction, each file in
-its own savepoint (syncer/file_batches.py). :func:`write_file` and :func:`delete_file`
+its own savepoint (syncer/storage/file_batches.py). :func:`write_file` and :func:`delete_file`
 replace one file's contributions and triples and note the keys they touched in the
 :class:`Batch`; :func:`finish_batch` then derives the public tables for the union of those
 keys once (see derive.py), drops the triples no file states any more and notes what the

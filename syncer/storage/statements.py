@@ -5,7 +5,7 @@ A file's triples are replaced inside the file's savepoint (store.write_file): it
 where missing and pointed at. Triples that lost their last source are removed once, at
 the end of the batch (:func:`drop_orphans`), so a triple moved from one file to another
 in the same batch is never deleted and re-added. What changed in ``statements`` is
-collected for the closure (syncer/closure.py).
+collected for the closure (syncer/storage/closure.py).
 """
 
 from __future__ import annotations

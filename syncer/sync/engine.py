@@ -3,7 +3,7 @@
 The pipeline is a bounded queue between the fetcher (one request at a time per
 repository) and ``workers`` parse tasks; parsing runs off the event loop in an
 executor (processes for large runs, so parsing uses every core), and every write goes
-to the single writer thread through the file committer (syncer/file_batches.py): files
+to the single writer thread through the file committer (syncer/storage/file_batches.py): files
 share transactions, each in its own savepoint, and the batch is derived once. The task
 table is the checkpoint: a run cut off leaves exactly its unfinished tasks, and the next
 run (which always plans against the head it resolves itself) picks up from there without
@@ -39,10 +39,9 @@ from syncer.sync.progress import Progress, RunResult
 log = logging.getLogger("syncer.engine")
 
 # Parse processes only pay when parsing, not the one writer, is what a run waits on: many
-# megabytes of large files (rdflib reads Turtle or RDF/XML at ~30k triples/s). Ontology pages
-# (~6 KB each) parse in ~0.3 ms on the fast JSON-LD path and cost ~3 ms each to write, so
-# threads sync the 974 and 10,000-page benchmark corpora as fast as two processes do, in a
-# third of the memory (docs/performance.md): two workers and the forkserver are ~80 MB.
+# megabytes of large files. Small ontology pages parse faster than the writer stores them,
+# so threads sync the page corpora as fast as processes do, in far less memory (the
+# figures are in docs/performance.md, measured by bench/).
 PROCESS_POOL_MIN_BYTES = 16 * 1024 * 1024
 PROCESS_POOL_MIN_MEAN_BYTES = 64 * 1024
 

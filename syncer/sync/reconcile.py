@@ -90,7 +90,8 @@ async def reconcile(
 
 
 def overdue(cron: CronTrigger, last: tuple[str, str] | None, now: datetime) -> bool:
-    """Catch up when no reconciliation ever ran, the last was cut off, or one was missed."""
+    """Whether a reconciliation is due: none ever ran, the last was cut off, or a scheduled
+    one was missed. (``catch_up`` leaves out the first case: a new deployment waits.)"""
     if last is None:
         return True
     started, status = last
