@@ -33,7 +33,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 
 from syncer.config import Secret, Settings
 from syncer.storage import db as db_module
@@ -46,7 +45,7 @@ from syncer_dev.fake_github import create_app as fake_github
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread
 from tests.service.test_storage_faults import ReadOnly, big_file
-from tests.support.live import push_payload, ttl
+from tests.support.live import LiveServer, push_payload, ttl
 from tests.support.secret_watch import SecretWatch
 
 WEBHOOK_SECRET = "whsec-Qz7Xk2Lp9Vt4Rn8Mb3Hc"
@@ -343,27 +342,10 @@ def test_syncer_serve_leaks_no_secret(
     assert "Traceback" not in output
 
 
-class CapturingServer:
-    """The app under uvicorn in a thread, with uvicorn's loggers (access log on) left to
-    propagate to the root logger, where the test captures every record at DEBUG."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, lifespan="on", log_level="debug", log_config=None)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
-
-    def __enter__(self) -> CapturingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-        self.sock.close()
+def CapturingServer(app: Any) -> LiveServer:
+    """The app under uvicorn with uvicorn's loggers (access log on) left to propagate to the
+    root logger, where the test captures every record at DEBUG."""
+    return LiveServer(app, log_level="debug", log_config=None, access_log=True)
 
 
 async def quick(seconds: float) -> None:

@@ -35,14 +35,17 @@ def ttl(name: str, parent: str, label: str) -> str:
 
 
 class LiveServer:
-    """uvicorn in a thread with the lifespan on (the app's writer, coordinator, scheduler)."""
+    """uvicorn in a thread with the lifespan on (the app's writer, coordinator, scheduler);
+    ``options`` replace uvicorn's quiet defaults (a test that reads the access log)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app, lifespan="on", **{"log_level": "warning", "access_log": False, **options}
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
 
