@@ -64,6 +64,41 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class SettingHelp:
+    name: str
+    default: str
+    meaning: str
+
+
+# Every setting, for `syncer --help` (docs/configuration.md says more; a test keeps the
+# three lists, this one, the docs' table and the names load_settings reads, the same).
+SETTINGS_HELP = (
+    SettingHelp("SYNCER_DB", "./syncer.db", "the SQLite file (its directory must exist)"),
+    SettingHelp("SYNCER_REPO", "none", "owner/name on GitHub; serve accepts its deliveries only"),
+    SettingHelp("SYNCER_GIT_DIR", "none", "a local git repository instead of GitHub"),
+    SettingHelp("SYNCER_BRANCH", "the default branch", "the branch to follow"),
+    SettingHelp("SYNCER_GITHUB_API_URL", "https://api.github.com", "GitHub's API base URL"),
+    SettingHelp("SYNCER_GITHUB_TOKEN", "none", "token for the API (Contents: read)"),
+    SettingHelp("SYNCER_GITHUB_TIMEOUT", "30", "seconds to wait for one answer from GitHub"),
+    SettingHelp("SYNCER_WEBHOOK_SECRET", "none", "the webhook's HMAC secret (serve needs it)"),
+    SettingHelp("SYNCER_SECRET_KEY", "none", "signs admin tokens and sessions (admin needs it)"),
+    SettingHelp("SYNCER_INCLUDE", "RDF and Markdown files", "comma-separated globs to sync"),
+    SettingHelp("SYNCER_EXCLUDE", "READMEs, .github/**", "comma-separated globs to leave out"),
+    SettingHelp("SYNCER_WORKERS", "2 x cores, 2-8", "parse workers"),
+    SettingHelp("SYNCER_RECONCILE_CRON", "0 3 * * *", "the nightly reconciliation (crontab)"),
+    SettingHelp("SYNCER_TIMEZONE", "UTC", "time zone of the cron expression"),
+    SettingHelp("SYNCER_POLL_INTERVAL", "120", "seconds between branch-head polls (0: off)"),
+    SettingHelp("SYNCER_JSONLD_CONTEXTS", "none", "URL=repo:PATH or URL=file:PATH, ..."),
+    SettingHelp("SYNCER_PREFIXES", "built-in", "prefix=IRI, ...: CURIEs and the prefix table"),
+    SettingHelp("SYNCER_ONTOLOGY_ID", "default", "the ontology_id rows are written under"),
+    SettingHelp("SYNCER_MAX_FILE_BYTES", "20 MiB", "larger files are skipped"),
+    SettingHelp("SYNCER_PUBLIC_STATUS", "false", "true: the status page needs no token"),
+    SettingHelp("SYNCER_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
 class ContextSource:
     """Where the document for one JSON-LD ``@context`` URL lives: the repository or disk."""
 
@@ -94,6 +129,7 @@ class Settings:
     prefixes: tuple[tuple[str, str], ...] = ()
     public_status: bool = False
     log_level: str = "INFO"
+    poll_interval: int = 120  # seconds between branch-head polls; 0 disables them
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_(self, **changes: object) -> Settings:
@@ -103,7 +139,9 @@ class Settings:
     def source_label(self) -> str:
         if self.git_dir is not None:
             return f"git:{self.git_dir}"
-        return f"github:{self.repo}"
+        if self.repo is not None:
+            return f"github:{self.repo}"
+        return "no repository configured"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -206,5 +244,13 @@ def load_settings(
         max_file_bytes=_int(env, "SYNCER_MAX_FILE_BYTES", 20 * 1024 * 1024),
         prefixes=parse_prefixes(env.get("SYNCER_PREFIXES", "")),
         public_status=_bool(env, "SYNCER_PUBLIC_STATUS"),
-        log_level=(env.get("SYNCER_LOG_LEVEL") or "INFO").upper(),
+        log_level=_choice(env, "SYNCER_LOG_LEVEL", "INFO", LOG_LEVELS),
+        poll_interval=_int(env, "SYNCER_POLL_INTERVAL", 120, minimum=0),
     )
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).upper()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {env.get(name)!r}")
+    return value

@@ -60,7 +60,15 @@ class GitSource:
         if not self.path.exists():
             raise SourceError(f"git repository {self.path} does not exist")
         ref = f"refs/heads/{branch}^{{commit}}" if branch else "HEAD^{commit}"
-        out = await self._git("rev-parse", "--verify", "--quiet", ref)
+        try:
+            out = await self._git("rev-parse", "--verify", "--quiet", ref)
+        except SourceError as exc:
+            # --quiet: git says nothing when the ref does not resolve; say what it means.
+            where = f"branch {branch!r} (SYNCER_BRANCH)" if branch else "the checked-out branch"
+            raise SourceError(
+                f"{where} has no commit in {self.path}: the repository is empty"
+                " or has no such branch"
+            ) from exc
         return out.decode().strip()
 
     async def default_branch(self) -> str:
@@ -112,6 +120,7 @@ class GitSource:
             proc.stdin.close()
 
         feeder = asyncio.create_task(feed())
+        read_all = False
         try:
             for entry in entries:
                 header = await proc.stdout.readline()
@@ -128,10 +137,15 @@ class GitSource:
                 self.stats.bytes_fetched += size
                 yield FetchedFile(entry=entry, data=data)
             await feeder
+            read_all = True
         finally:
             if not feeder.done():
                 feeder.cancel()
-            if proc.returncode is None:
+            # Once every blob is read, git exits by itself on the closed stdin: only
+            # wait. Killing it then races the child watcher: Popen.send_signal polls
+            # first and may reap the exited child, and asyncio then logs "Unknown
+            # child process pid N" (seen in about 1 of 10 `syncer sync` runs).
+            if not read_all and proc.returncode is None:
                 proc.kill()
             await proc.wait()
 

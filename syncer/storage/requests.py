@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from syncer.storage import runs
 
 # When requests coalesce, the stronger kind names the run.
-KIND_RANK = {"resume": 0, "push": 1, "reconcile": 2, "resync": 3}
+KIND_RANK = {"resume": 0, "push": 1, "poll": 1, "reconcile": 2, "resync": 3}
+# A run's trigger text is capped: a flood of coalesced pushes names the first few.
+TRIGGER_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,15 @@ def pending_request(conn: sqlite3.Connection, oid: str) -> SyncRequest | None:
 
 
 def request_sync(
-    conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str
+    conn: sqlite3.Connection,
+    oid: str,
+    kind: str,
+    force: bool,
+    now: str,
+    trigger: str | None = None,
 ) -> SyncRequest:
-    """Queue a sync, coalescing into the pending request if there is one."""
+    """Queue a sync, coalescing into the pending request if there is one; ``trigger`` says
+    what asked for it (the run's triggers are joined when requests coalesce)."""
     existing = pending_request(conn, oid)
     if existing is not None:
         kind = kind if KIND_RANK[kind] > KIND_RANK[existing.kind] else existing.kind
@@ -53,14 +61,16 @@ def request_sync(
             (kind, int(force), now, existing.id),
         )
         conn.execute(
-            "UPDATE sync_runs SET kind = ?, force = ? WHERE id = ?",
-            (kind, int(force), existing.run_id),
+            "UPDATE sync_runs SET kind = ?, force = ?, trigger = substr(CASE"
+            " WHEN ? IS NULL THEN trigger WHEN trigger IS NULL THEN ?"
+            " ELSE trigger || '; ' || ? END, 1, ?) WHERE id = ?",
+            (kind, int(force), trigger, trigger, trigger, TRIGGER_MAX, existing.run_id),
         )
         return SyncRequest(existing.id, kind, force, existing.run_id)
     run = conn.execute(
-        "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at)"
-        " VALUES (?, ?, ?, 'queued', ?)",
-        (oid, kind, int(force), now),
+        "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at, trigger)"
+        " VALUES (?, ?, ?, 'queued', ?, substr(?, 1, ?))",
+        (oid, kind, int(force), now, trigger, TRIGGER_MAX),
     )
     run_id = int(run.lastrowid or 0)
     cursor = conn.execute(
@@ -108,7 +118,14 @@ def requeue(conn: sqlite3.Connection, request: SyncRequest, error: str, now: str
         (now, error, request.run_id),
     )
     conn.execute("DELETE FROM sync_requests WHERE id = ?", (request.id,))
-    return request_sync(conn, oid_of_run(conn, request.run_id), request.kind, request.force, now)
+    return request_sync(
+        conn,
+        oid_of_run(conn, request.run_id),
+        request.kind,
+        request.force,
+        now,
+        f"retry of run #{request.run_id}",
+    )
 
 
 def oid_of_run(conn: sqlite3.Connection, run_id: int) -> str:
@@ -130,7 +147,7 @@ def recover(conn: sqlite3.Connection, oid: str, now: str) -> SyncRequest | None:
         "SELECT count(*) FROM sync_tasks WHERE ontology_id = ?", (oid,)
     ).fetchone()[0]
     if tasks and pending_request(conn, oid) is None:
-        request_sync(conn, oid, "resume", False, now)
+        request_sync(conn, oid, "resume", False, now, "resume after a restart")
     return pending_request(conn, oid)
 
 

@@ -27,6 +27,7 @@ class RunRow:
     deleted: int
     requests: int
     error: str | None
+    trigger: str | None
 
 
 def interrupt_running(conn: sqlite3.Connection, oid: str, now: str, *, keep: int = 0) -> None:
@@ -39,12 +40,14 @@ def interrupt_running(conn: sqlite3.Connection, oid: str, now: str, *, keep: int
     )
 
 
-def start_run(conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str) -> int:
+def start_run(
+    conn: sqlite3.Connection, oid: str, kind: str, force: bool, now: str, trigger: str | None = None
+) -> int:
     interrupt_running(conn, oid, now)
     cursor = conn.execute(
-        "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at)"
-        " VALUES (?, ?, ?, 'running', ?)",
-        (oid, kind, int(force), now),
+        "INSERT INTO sync_runs (ontology_id, kind, force, status, started_at, trigger)"
+        " VALUES (?, ?, ?, 'running', ?, ?)",
+        (oid, kind, int(force), now, trigger),
     )
     return int(cursor.lastrowid or 0)
 
@@ -108,6 +111,7 @@ def finish_run(conn: sqlite3.Connection, run_id: int, c: RunCounts) -> None:
 def set_synced(
     conn: sqlite3.Connection, oid: str, source: str, branch: str | None, commit: str, now: str
 ) -> None:
+    """The run reached ``commit``, which was the head it resolved: in step since now."""
     conn.execute(
         "INSERT INTO sync_state (ontology_id, source, branch, synced_commit, synced_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ontology_id) DO UPDATE SET source = excluded.source,"
@@ -115,25 +119,58 @@ def set_synced(
         " synced_at = excluded.synced_at",
         (oid, source, branch, commit, now),
     )
+    note_head(conn, oid, commit, now)
 
 
-def sync_state(conn: sqlite3.Connection, oid: str) -> tuple[str | None, str | None] | None:
-    """(synced commit, synced at), or None before the first run that finished."""
-    row = conn.execute(
-        "SELECT synced_commit, synced_at FROM sync_state WHERE ontology_id = ?", (oid,)
+def note_head(conn: sqlite3.Connection, oid: str, head: str, now: str) -> bool:
+    """The branch head seen now (by a run or a poll); True when the database is behind it.
+
+    ``behind_since`` keeps the first time the head was seen ahead of the synced commit, so
+    "behind for N seconds" survives restarts and repeated polls.
+    """
+    conn.execute(
+        "INSERT INTO sync_state (ontology_id) VALUES (?) ON CONFLICT (ontology_id) DO NOTHING",
+        (oid,),
+    )
+    conn.execute(
+        "UPDATE sync_state SET head_commit = ?, head_checked_at = ?, behind_since = CASE"
+        " WHEN synced_commit IS ? THEN NULL ELSE COALESCE(behind_since, ?) END"
+        " WHERE ontology_id = ?",
+        (head, now, head, now, oid),
+    )
+    state = conn.execute(
+        "SELECT synced_commit FROM sync_state WHERE ontology_id = ?", (oid,)
     ).fetchone()
-    return None if row is None else (row[0], row[1])
+    return bool(state[0] != head)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    synced_commit: str | None
+    synced_at: str | None
+    head_commit: str | None
+    head_checked_at: str | None
+    behind_since: str | None
+
+
+def sync_state(conn: sqlite3.Connection, oid: str) -> SyncState:
+    """Where the database is and where the branch head was last seen."""
+    row = conn.execute(
+        "SELECT synced_commit, synced_at, head_commit, head_checked_at, behind_since"
+        " FROM sync_state WHERE ontology_id = ?",
+        (oid,),
+    ).fetchone()
+    return SyncState(None, None, None, None, None) if row is None else SyncState(*tuple(row))
 
 
 def synced_commit(conn: sqlite3.Connection, oid: str) -> str | None:
-    state = sync_state(conn, oid)
-    return None if state is None else state[0]
+    return sync_state(conn, oid).synced_commit
 
 
 def recent_runs(conn: sqlite3.Connection, oid: str, limit: int = 10) -> list[RunRow]:
     rows = conn.execute(
         "SELECT id, kind, status, target_commit, started_at, finished_at, planned, processed,"
-        " failed, deleted, requests, error FROM sync_runs WHERE ontology_id = ?"
+        " failed, deleted, requests, error, trigger FROM sync_runs WHERE ontology_id = ?"
         " ORDER BY id DESC LIMIT ?",
         (oid, limit),
     ).fetchall()

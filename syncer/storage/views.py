@@ -53,8 +53,11 @@ def collect(conn: sqlite3.Connection, oid: str, *, failed_limit: int = 50) -> di
     state = runs.sync_state(conn, oid)
     return {
         "ontology_id": oid,
-        "synced_commit": state[0] if state else None,
-        "synced_at": state[1] if state else None,
+        "synced_commit": state.synced_commit,
+        "synced_at": state.synced_at,
+        "head_commit": state.head_commit,
+        "head_checked_at": state.head_checked_at,
+        "behind_since": state.behind_since,
         "counts": counts,
         "files_by_status": files_by_status(conn, oid),
         "pending_tasks": runs.count_tasks(conn, oid),

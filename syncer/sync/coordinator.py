@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from syncer.config import Settings
-from syncer.errors import FatalError
+from syncer.errors import FatalError, SyncerError
 from syncer.retry import RETRY_BASE, retry_delay
 from syncer.sources.base import Source
-from syncer.storage import leases, requests
+from syncer.storage import leases, requests, runs
 from syncer.storage.writer import Writer
 from syncer.sync.engine import SyncEngine, utc_now
 from syncer.sync.progress import Progress, RunResult, RunView
@@ -63,6 +63,8 @@ class Snapshot:
     source_requests: int
     refused: tuple[tuple[int, int], ...]  # (HTTP status, deliveries refused)
     run_seconds: tuple[tuple[int, str, float], ...]  # (run id, status, seconds), newest last
+    last_poll: tuple[float, str | None] | None  # (epoch seconds, error) of the last head poll
+    poll_interval: int
 
 
 class Service:
@@ -84,6 +86,8 @@ class Service:
         self.counters = Counters()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._poll_task: asyncio.Task[None] | None = None
+        self.last_poll: tuple[float, str | None] | None = None  # (epoch, error): last head poll
         self._current: requests.SyncRequest | None = None
         self.idle = asyncio.Event()
         self._sleep = sleep or asyncio.sleep  # injected by tests, with the clock
@@ -123,6 +127,8 @@ class Service:
             source_requests=stats.requests,
             refused=tuple(sorted(self.counters.refused.items())),
             run_seconds=tuple(self.counters.run_seconds),
+            last_poll=self.last_poll,
+            poll_interval=self.settings.poll_interval,
         )
 
     def note_refused(self, status_code: int) -> None:
@@ -141,9 +147,16 @@ class Service:
         if pending is not None:
             log.info("resuming request %s (run %s) after restart", pending.id, pending.run_id)
         self._task = asyncio.create_task(self._loop(), name="syncer-coordinator")
+        if self.settings.poll_interval > 0:
+            self._poll_task = asyncio.create_task(self._poll_loop(), name="syncer-head-poll")
         self._wake.set()
 
     async def stop(self) -> None:
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+            self._poll_task = None
         if self._task is None:
             return
         self._task.cancel()
@@ -151,10 +164,46 @@ class Service:
             await self._task
         self._task = None
 
-    async def request(self, kind: str, force: bool = False) -> requests.SyncRequest:
-        request = await self.writer.run(requests.request_sync, self.oid, kind, force, utc_now())
+    async def request(
+        self, kind: str, force: bool = False, trigger: str | None = None
+    ) -> requests.SyncRequest:
+        request = await self.writer.run(
+            requests.request_sync, self.oid, kind, force, utc_now(), trigger
+        )
         self.notify()
         return request
+
+    async def poll_head(self) -> bool:
+        """Ask the source for the branch head (on GitHub a conditional request, which costs
+        nothing against the rate limit while the head is unchanged) and note it; queue a
+        sync, as a push would, when the database is behind it and nothing is queued or
+        running. True when a sync was queued. A missed webhook is then caught within one
+        SYNCER_POLL_INTERVAL instead of at the nightly reconciliation."""
+        if self._current is not None:
+            return False  # the run resolves the head itself; the next poll looks again
+        try:
+            head = await self.source.resolve_head(self.settings.branch)
+        except SyncerError as exc:
+            self.last_poll = (self._clock(), str(exc))
+            log.warning("head poll failed: %s", exc)
+            return False
+        self.last_poll = (self._clock(), None)
+        behind = await self.writer.run(runs.note_head, self.oid, head, utc_now())
+        if not behind or self._current is not None:
+            return False
+        if await self.writer.read(requests.pending_request, self.oid) is not None:
+            return False
+        await self.request("poll", trigger=f"head poll: {head[:12]}")
+        log.info("head poll: the branch is at %s, ahead of the database; sync queued", head[:12])
+        return True
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.poll_interval)
+            try:
+                await self.poll_head()
+            except FatalError as exc:  # the database refuses writes: health says why
+                log.error("head poll: %s", exc)
 
     def pushed(self) -> None:
         """A push was queued: wake the coordinator, and note it for coalescing bursts."""
@@ -199,7 +248,12 @@ class Service:
                     self._recover = False
                 if self._refused:
                     await self.writer.run(
-                        requests.request_sync, self.oid, "reconcile", False, utc_now()
+                        requests.request_sync,
+                        self.oid,
+                        "reconcile",
+                        False,
+                        utc_now(),
+                        "reconciliation after a delivery refused by a storage fault",
                     )
                     self._refused = False
                 while True:

@@ -150,13 +150,21 @@ class SyncEngine:
         return tuple(docs)
 
     async def sync(
-        self, *, force: bool = False, kind: str = "sync", run_id: int | None = None
+        self,
+        *,
+        force: bool = False,
+        kind: str = "sync",
+        run_id: int | None = None,
+        trigger: str | None = None,
     ) -> RunResult:
-        """One run; ``run_id`` adopts a row the service queued when it accepted the request."""
+        """One run; ``run_id`` adopts a row the service queued when it accepted the request,
+        ``trigger`` says what started a run that has no such row (``syncer sync``)."""
         started = time.monotonic()
         requests_before = self.source.stats.requests
         if run_id is None:
-            run_id = await self.writer.run(runs.start_run, self.oid, kind, force, self.clock())
+            run_id = await self.writer.run(
+                runs.start_run, self.oid, kind, force, self.clock(), trigger
+            )
         else:
             await self.writer.run(runs.adopt_run, self.oid, run_id, self.clock())
         self.progress = Progress(run_id=run_id, kind=kind)
@@ -180,6 +188,7 @@ class SyncEngine:
             self.progress.commit = plan.commit
             self.progress.planned = len(plan.upserts) + len(plan.deletes)
             await self.writer.run(runs.record_plan, self.oid, run_id, plan)
+            await self.writer.run(runs.note_head, self.oid, plan.commit, self.clock())
             options = ParseOptions(
                 prefixes=self.settings.prefixes,
                 contexts=await self._contexts(tree) if plan.upserts else (),

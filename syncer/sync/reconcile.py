@@ -68,7 +68,11 @@ def holder_is_gone(owner: str, host: str, exists: Callable[[int], bool] = pid_ex
 
 
 async def reconcile(
-    service: Service, *, kind: str = "reconcile", force: bool = False
+    service: Service,
+    *,
+    kind: str = "reconcile",
+    force: bool = False,
+    trigger: str = "nightly reconciliation",
 ) -> int | None:
     """Queue a reconciliation unless another live process holds the lease; the run id or None."""
     now = datetime.now(UTC)
@@ -84,7 +88,7 @@ async def reconcile(
     if not took:
         log.info("reconciliation skipped: another process holds the lease")
         return None
-    request = await service.request(kind, force)
+    request = await service.request(kind, force, trigger)
     log.info("reconciliation queued as run %s", request.run_id)
     return request.run_id
 
@@ -118,7 +122,7 @@ async def catch_up(service: Service, now: datetime | None = None) -> int | None:
         # catch-up. Queueing another would run the whole tree twice.
         return None
     log.info("catching up a reconciliation (last: %s, %s)", *last)
-    return await reconcile(service)
+    return await reconcile(service, trigger=f"reconciliation caught up on start (last: {last[1]})")
 
 
 def start_scheduler(service: Service) -> AsyncIOScheduler:

@@ -148,7 +148,9 @@ def _record(
         return False, None
     run_id = None
     if decision.enqueue:
-        run_id = requests.request_sync(conn, oid, "push", False, utc_now()).run_id
+        after = (delivery.after or "?")[:12]
+        trigger = f"push of {after} (delivery {delivery.id})"
+        run_id = requests.request_sync(conn, oid, "push", False, utc_now(), trigger).run_id
     deliveries.record_delivery(
         conn,
         deliveries.DeliveryRow(
@@ -214,7 +216,8 @@ async def post_resync(request: Request) -> Response:
     if current is not None and current.kind == "resync" and (current.force or not force):
         return JSONResponse({"run_id": current.run_id, "status": "running"}, status_code=202)
     # No lease here: an operator asked for it, and the request coalesces with any other.
-    run_id = (await service.request("resync", force)).run_id
+    trigger = "admin resync" + (" (forced)" if force else "")
+    run_id = (await service.request("resync", force, trigger)).run_id
     log.info("resync requested (force=%s)", force, extra={"run": run_id})
     if "text/html" in request.headers.get("accept", "") and "csrf" in fields:
         return RedirectResponse("/", status_code=303)

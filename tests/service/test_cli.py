@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 import os
 import sqlite3
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.cli import ProgressBar
+from syncer.cli.terminal import ProgressBar
 from syncer.config import Secret, Settings
 from syncer.sync.progress import Progress
 from syncer.web.auth import check_admin_token
@@ -70,17 +71,131 @@ def test_sync_reports_failures_and_exits_zero_when_it_reached_the_head(
     assert "files:         1 ok, 1 failed, 1 skipped" in text
 
 
-def test_no_repository_configured_is_a_fatal_error_with_advice(tmp_path: Path) -> None:
-    result = syncer("sync", env={"SYNCER_DB": str(tmp_path / "x.db")}, cwd=tmp_path)
+def test_no_repository_configured_is_a_configuration_error_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    result = syncer("sync", env={}, cwd=tmp_path)
     assert result.returncode == 2
-    assert "no repository configured" in result.stderr and "syncer demo" in result.stderr
+    assert result.stderr == (
+        "syncer: no repository configured: set SYNCER_GIT_DIR (a local git repository) or "
+        "SYNCER_REPO (owner/name on GitHub); `syncer demo` runs on a bundled example\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no ./syncer.db
 
 
-def test_an_unreachable_repository_interrupts_the_run(tmp_path: Path) -> None:
+def test_a_missing_git_dir_is_a_configuration_error_and_creates_nothing(tmp_path: Path) -> None:
     env = {"SYNCER_GIT_DIR": str(tmp_path / "nowhere"), "SYNCER_DB": str(tmp_path / "x.db")}
     result = syncer("sync", env=env, cwd=tmp_path)
-    assert result.returncode == 1
-    assert "interrupted" in result.stdout and "does not exist" in result.stdout
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"syncer: SYNCER_GIT_DIR: {tmp_path / 'nowhere'} does not exist or is not a directory\n"
+    )
+    (tmp_path / "plain").mkdir()
+    env["SYNCER_GIT_DIR"] = str(tmp_path / "plain")
+    result = syncer("sync", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"syncer: SYNCER_GIT_DIR: {tmp_path / 'plain'} is not a git repository\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain"]
+
+
+def test_a_database_in_a_missing_directory_is_refused_not_created(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    db = tmp_path / "no" / "such" / "dir" / "x.db"
+    for command in ("sync", "status", "migrate"):
+        result = syncer(
+            command, env={"SYNCER_GIT_DIR": str(git_repo.path), "SYNCER_DB": str(db)}, cwd=tmp_path
+        )
+        assert (command, result.returncode) == (command, 2)
+        assert result.stderr == (
+            f"syncer: SYNCER_DB: the directory {db.parent} does not exist; create it or point"
+            " SYNCER_DB at a file in an existing one\n"
+        )
+    assert not (tmp_path / "no").exists()
+
+
+def test_read_only_commands_never_create_a_database(tmp_path: Path) -> None:
+    env = {"SYNCER_DB": str(tmp_path / "fresh.db")}
+    for args in (
+        ("status",),
+        ("status", "--json"),
+        ("query", "SELECT 1"),
+        ("export", "statements"),
+    ):
+        result = syncer(*args, env=env, cwd=tmp_path)
+        assert (args, result.returncode, result.stdout) == (args, 2, "")
+        assert result.stderr == (
+            f"syncer: SYNCER_DB: no database at {tmp_path / 'fresh.db'}; `syncer sync` creates"
+            " and fills it (`syncer migrate` creates it empty)\n"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_repository_says_so(tmp_path: Path) -> None:
+    empty = GitRepo.init(tmp_path / "empty")
+    env = {"SYNCER_GIT_DIR": str(empty.path), "SYNCER_DB": str(tmp_path / "x.db")}
+    result = syncer("sync", env=env, cwd=tmp_path)
+    assert result.returncode == 1  # retryable: the repository may get its first commit
+    assert result.stdout.splitlines()[-1] == (
+        f"  run stopped: the checked-out branch has no commit in {empty.path}:"
+        " the repository is empty or has no such branch"
+    )
+
+
+def test_a_wrong_setting_is_named_with_what_was_expected(tmp_path: Path) -> None:
+    cases = {
+        "SYNCER_LOG_LEVEL": (
+            "LOUD",
+            "SYNCER_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'",
+        ),
+        "SYNCER_WORKERS": ("two", "SYNCER_WORKERS must be a whole number, not 'two'"),
+        "SYNCER_POLL_INTERVAL": ("-5", "SYNCER_POLL_INTERVAL must be at least 0"),
+        "SYNCER_REPO": ("just-a-name", "SYNCER_REPO must be owner/name, not 'just-a-name'"),
+    }
+    for name, (value, message) in cases.items():
+        result = syncer("status", env={name: value}, cwd=tmp_path)
+        assert (name, result.returncode, result.stderr) == (name, 2, f"syncer: {message}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_refuses_to_start_without_what_it_needs(git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo.commit_files({"good.ttl": GOOD})
+    base = {"SYNCER_GIT_DIR": str(git_repo.path), "SYNCER_DB": str(tmp_path / "x.db")}
+    cases = [
+        ({}, "SYNCER_WEBHOOK_SECRET is not set: serve refuses to accept unsigned webhooks"),
+        (
+            {"SYNCER_WEBHOOK_SECRET": "s"},
+            "SYNCER_REPO is not set: serve accepts the deliveries of one repository, named"
+            " owner/name (also with SYNCER_GIT_DIR, which says where its files are read)",
+        ),
+        (
+            {"SYNCER_WEBHOOK_SECRET": "s", "SYNCER_REPO": "a/b", "SYNCER_RECONCILE_CRON": "at 3"},
+            "SYNCER_RECONCILE_CRON / SYNCER_TIMEZONE: 'at 3' in 'UTC' is not a crontab"
+            " expression in a known time zone: ",
+        ),
+    ]
+    for extra, message in cases:
+        result = syncer("serve", "--port", "1", env={**base, **extra}, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"syncer: {message}"), result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]  # no database was created
+
+
+def test_help_lists_every_setting_with_its_default_and_the_exit_codes(tmp_path: Path) -> None:
+    from syncer.config import SETTINGS_HELP
+
+    for args in (("--help",), ("sync", "--help")):
+        result = syncer(*args, env={}, cwd=tmp_path)
+        assert result.returncode == 0
+        for setting in SETTINGS_HELP:
+            line = f"  {setting.name:<24}{setting.meaning} [default: {setting.default}]"
+            assert line in result.stdout.splitlines(), line
+        assert (
+            "exit codes: 0 done, 1 interrupted (retry later), 2 configuration error (nothing was"
+            in result.stdout
+        )
 
 
 def test_a_corrupt_database_is_fatal_and_says_so(
@@ -89,7 +204,7 @@ def test_a_corrupt_database_is_fatal_and_says_so(
     git_repo.commit_files({"good.ttl": GOOD})
     Path(env["SYNCER_DB"]).write_bytes(b"this is not a database" * 100)
     result = syncer("sync", env=env, cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "syncer: " in result.stderr and "not a database" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -135,8 +250,11 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
     bar = ProgressBar(term)
     bar(Progress(planned=10, processed=5, phase="syncing"))
     bar.close()
-    assert term.getvalue().startswith("\r[###############...............] 5/10 files  ")
-    assert term.getvalue().endswith("syncing\n")
+    # rich redraws the line in place (carriage return, erase line); its last drawing is
+    # what the terminal keeps.
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", term.getvalue())
+    last = drawn.rstrip("\n").split("\r")[-1]
+    assert re.fullmatch(r"syncing ━{20}╺━{19}  5/10 files  [0-9.]+/s -:--:--", last), last
     pipe = io.StringIO()
     silent = ProgressBar(pipe)
     silent(Progress(planned=10, processed=5))

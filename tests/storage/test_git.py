@@ -53,8 +53,12 @@ def test_fetch_of_a_missing_blob_is_a_source_error(git_repo: GitRepo) -> None:
 
 def test_unknown_branch_and_missing_repository_are_clear(git_repo: GitRepo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     git_repo.commit_files({"a.ttl": "A"})
-    with pytest.raises(SourceError, match="rev-parse"):
+    with pytest.raises(SourceError) as unknown:
         asyncio.run(GitSource(git_repo.path).resolve_head("no-such-branch"))
+    assert str(unknown.value) == (
+        f"branch 'no-such-branch' (SYNCER_BRANCH) has no commit in {git_repo.path}:"
+        " the repository is empty or has no such branch"
+    )
     with pytest.raises(SourceError, match="does not exist"):
         asyncio.run(GitSource(tmp_path / "nowhere").resolve_head(None))
 
