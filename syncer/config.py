@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote
 
 from syncer.errors import ConfigError
 
@@ -142,6 +143,18 @@ class Settings:
         if self.repo is not None:
             return f"github:{self.repo}"
         return "no repository configured"
+
+    def file_url(self, commit: str, path: str) -> str | None:
+        """Where a person reads the file at ``commit`` on GitHub (GitHub Enterprise too: its
+        web host is the API's host without ``/api/v3``); None without SYNCER_REPO."""
+        if self.repo is None:
+            return None
+        api = self.github_api_url
+        if api == "https://api.github.com":
+            web = "https://github.com"
+        else:
+            web = api.removesuffix("/api/v3")
+        return f"{web}/{self.repo}/blob/{commit}/{quote(path)}"
 
 
 def _split(value: str) -> tuple[str, ...]:

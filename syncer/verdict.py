@@ -3,8 +3,10 @@ shown at the top of the status page and by ``syncer status`` (a pure decision)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 # Levels, best to worst: what an operator does about each is in docs/operations.md.
 IN_STEP, SYNCING, UNKNOWN, BEHIND, FAILING = "in step", "syncing", "unknown", "behind", "failing"
@@ -71,4 +73,21 @@ def judge(
         BEHIND,
         f"behind the branch head {head_commit[:12]} for {_since(behind_since, now)}"
         f" (database at {synced_commit[:12]}){failed}",
+    )
+
+
+def judge_status(
+    data: Mapping[str, Any], *, running: bool, problem: str | None, now: datetime
+) -> Verdict:
+    """:func:`judge` over the figures ``storage.views.collect`` returns (the page's and
+    ``syncer status``'s data), so both say the same thing the same way."""
+    return judge(
+        synced_commit=data["synced_commit"],
+        head_commit=data["head_commit"],
+        head_checked_at=data["head_checked_at"],
+        behind_since=data["behind_since"],
+        running=running,
+        problem=problem,
+        failed_files=int(data["files_by_status"]["failed"]),
+        now=now,
     )

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from syncer.cli.terminal import ProgressBar, print_status, render_text
 from syncer.config import Settings
 from syncer.sync.progress import RunResult
-from syncer.verdict import judge
+from syncer.verdict import judge_status
 
 EXIT_OK, EXIT_RETRY, EXIT_CONFIG, EXIT_FATAL = 0, 1, 2, 3
 
@@ -85,16 +85,13 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         data.update(views.collect(conn, settings.ontology_id))
     finally:
         conn.close()
-    data["verdict"] = judge(
-        synced_commit=data["synced_commit"],
-        head_commit=data["head_commit"],
-        head_checked_at=data["head_checked_at"],
-        behind_since=data["behind_since"],
+    verdict = judge_status(
+        data,
         running=any(run["status"] == "running" for run in data["runs"][:1]),
         problem=None,
-        failed_files=data["files_by_status"]["failed"],
         now=datetime.now(UTC),
-    ).text
+    )
+    data["verdict"], data["verdict_level"] = verdict.text, verdict.level
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
     elif sys.stdout.isatty():

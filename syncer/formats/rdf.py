@@ -14,6 +14,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from syncer.errors import ParseError
+from syncer.formats import rdflib_log
 from syncer.formats.contexts import ContextResolver
 from syncer.formats.mapping import facts_from_triples
 from syncer.formats.options import ParseOptions
@@ -178,17 +179,20 @@ def _rdflib_object(term: Any) -> Obj:
     raise ParseError(f"unsupported RDF term {type(term).__name__}")
 
 
-def _with_rdflib(data: bytes, rdf_format: str, base: str | None) -> list[Triple]:
-    """What rdflib reads, in the form of :func:`triples_from_graph`."""
-    graph: Graph = Dataset() if rdf_format in _QUAD_FORMATS else Graph(bind_namespaces="none")
-    with no_io():
-        graph.parse(data=data, format=rdf_format, publicID=base)
-    if isinstance(graph, Dataset):
-        merged = Graph(bind_namespaces="none")
-        for s, p, o, _ in graph.quads((None, None, None, None)):
-            merged.add((s, p, o))
-        graph = merged
-    return triples_from_graph(graph)
+def _with_rdflib(data: bytes, rdf_format: str, base: str | None) -> tuple[list[Triple], list[str]]:
+    """What rdflib reads, in the form of :func:`triples_from_graph`, and what it logged on
+    the way (the file's warnings, not tracebacks on stderr: formats/rdflib_log.py)."""
+    with rdflib_log.captured() as logged:
+        graph: Graph = Dataset() if rdf_format in _QUAD_FORMATS else Graph(bind_namespaces="none")
+        with no_io():
+            graph.parse(data=data, format=rdf_format, publicID=base)
+        if isinstance(graph, Dataset):
+            merged = Graph(bind_namespaces="none")
+            for s, p, o, _ in graph.quads((None, None, None, None)):
+                merged.add((s, p, o))
+            graph = merged
+        triples = triples_from_graph(graph)
+    return triples, logged
 
 
 def triples_from_graph(graph: Graph) -> list[Triple]:
@@ -221,14 +225,14 @@ def read_triples(
     except (SyntaxError, ValueError) as exc:
         first = " ".join(str(exc).split())[:300]
     try:
-        triples = _with_rdflib(data, rdf_format, base)
+        triples, logged = _with_rdflib(data, rdf_format, base)
     except ParseError:
         raise
     except RecursionError as exc:
         raise ParseError(f"{rdf_format}: input nests too deeply") from exc
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise ParseError(f"{rdf_format}: {describe_rdflib_error(exc)}") from exc
-    return triples, (f"read by rdflib: pyoxigraph refused it ({first})",)
+    return triples, (f"read by rdflib: pyoxigraph refused it ({first})", *logged)
 
 
 def base_iri(path: str) -> str:

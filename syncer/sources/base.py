@@ -51,6 +51,12 @@ class Source(Protocol):
         """The commit SHA the branch points at now (the default branch when None)."""
         ...
 
+    async def followed_branch(self) -> str | None:
+        """The branch :meth:`resolve_head` follows when no branch is configured, if the
+        source knows it (a local repository's checked-out branch); None when pushes say it
+        (GitHub's default branch, named in every push payload)."""
+        ...
+
     async def list_tree(self, commit: str) -> Tree:
         """Every blob of the commit's tree, recursively, with its blob SHA."""
         ...

@@ -71,9 +71,13 @@ class GitSource:
             ) from exc
         return out.decode().strip()
 
-    async def default_branch(self) -> str:
-        out = await self._git("symbolic-ref", "--short", "HEAD")
-        return out.decode().strip()
+    async def followed_branch(self) -> str | None:
+        # What HEAD names (None when detached): the branch resolve_head(None) reads.
+        try:
+            out = await self._git("symbolic-ref", "--short", "--quiet", "HEAD")
+        except SourceError:
+            return None
+        return out.decode().strip() or None
 
     async def list_tree(self, commit: str) -> Tree:
         out = await self._git("ls-tree", "-r", "-z", "--long", "--full-tree", commit)

@@ -96,6 +96,9 @@ class GitHubSource:
     def description(self) -> str:
         return f"github:{self.repo}"
 
+    async def followed_branch(self) -> str | None:
+        return None  # the default branch: each push payload names it
+
     async def resolve_head(self, branch: str | None) -> str:
         if branch is None:
             if self._default_branch is None:

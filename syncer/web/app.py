@@ -102,7 +102,7 @@ async def post_webhook(request: Request) -> Response:
     )
     delivery = webhook.parse_delivery(request.headers, body)
     service = _service(request)
-    decision = webhook.decide(delivery, repo=settings.repo, branch=settings.branch)
+    decision = webhook.decide(delivery, repo=settings.repo, branch=request.app.state.branch)
     if decision.outcome == webhook.REFUSED:
         # Refused (403) like a bad signature: nothing recorded, and before the dedupe, so a
         # refused delivery id neither shadows nor is shadowed by one from the followed repo.
@@ -196,15 +196,29 @@ def _is_admin(request: Request, fields: dict[str, str] | None = None) -> bool:
         auth.check_admin_token(settings, token)
         return True
     session = auth.load_session(settings, request.cookies.get(SESSION_COOKIE))
-    if fields is not None:
+    if session is None:
+        return False
+    if fields is not None:  # a form post from the page: its CSRF token must come along
         auth.check_csrf(session, fields.get("csrf") or request.headers.get("x-csrf-token"))
-    return session is not None
+    return True
+
+
+def _admin_hint(settings: Settings) -> str:
+    if settings.secret_key is None:
+        return (
+            "admin is disabled: the service was started without SYNCER_SECRET_KEY, so no"
+            " admin token can be checked"
+        )
+    return (
+        "admin token required: send 'Authorization: Bearer <token>' with a token printed by"
+        " `syncer admin-token` (same SYNCER_SECRET_KEY as the service)"
+    )
 
 
 async def post_resync(request: Request) -> Response:
     fields = await _form_or_json(request)
     if not _is_admin(request, fields):
-        raise Unauthorized("missing admin token")
+        raise Unauthorized(_admin_hint(request.app.state.settings))
     force = (request.query_params.get("force") or fields.get("force") or "").lower() in (
         "1",
         "true",
@@ -316,9 +330,18 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # After uvicorn configured its loggers; adding the same filter twice is a no-op.
         logging.getLogger("uvicorn.access").addFilter(REDACT_QUERY)
+        if settings.secret_key is None:
+            log.warning(
+                "SYNCER_SECRET_KEY is not set: POST /admin/resync and the status page's"
+                " admin session are disabled (set it, then `syncer admin-token` prints a token)"
+            )
         ensure_schema(settings.db_path)
         writer = Writer(settings.db_path)
         repo = source if source is not None else build_source(settings)
+        # Pushes are matched against the branch the source reads: SYNCER_BRANCH, else a local
+        # repository's checked-out branch (not the payload's default branch, which may be
+        # another: issue 14), else GitHub's default branch as each payload names it.
+        app.state.branch = settings.branch or await repo.followed_branch()
         service = Service(settings, repo, writer, sleep=sleep, clock=clock, rng=rng)
         app.state.service = service
         # A burst of deliveries is recorded in a few transactions, not one each.

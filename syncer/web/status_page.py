@@ -1,8 +1,14 @@
 """What the status page and /status.json show, /healthz, and the HTML rendering.
 
+The page answers first whether the database matches the branch head and since when (the
+verdict, verdict.py), then what is running (progress, rate, ETA), what failed and why
+(with links to the files), and the last runs with their trigger, duration and outcome.
+
 Reads go through ``Writer.query`` (the reader connection), never the writer's thread, so a
-long run never delays the page. The page is server-rendered and then refreshed by a small
-inline script polling /status.json (no CDN); values are escaped, secrets are never in it.
+long run never delays the page. The page is rendered on the server and complete without
+JavaScript (a ``<noscript>`` refresh keeps it current); with JavaScript it re-fetches itself
+every two seconds and swaps the live part in place, so there is one rendering, not a
+second one in script. Values are escaped; secrets are never in it.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import html
 import itertools
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,24 +26,29 @@ from starlette.responses import HTMLResponse
 from syncer.storage import runs, views
 from syncer.storage.health import storage_problem
 from syncer.sync.coordinator import Service
+from syncer.verdict import ago, judge_status
 
 TEMPLATE = Path(__file__).parent / "templates" / "status.html"
+# Without JavaScript the browser reloads the page this often (seconds).
+NOSCRIPT_REFRESH = 10
 
 
 async def collect(service: Service) -> dict[str, Any]:
-    """The page's data: the database's figures and the coordinator's snapshot."""
+    """The page's data: the database's figures, the coordinator's snapshot, the verdict."""
     settings = service.settings
     data = await service.writer.query(views.collect_for_page, service.oid)
     data["source"] = settings.source_label
     data["branch"] = settings.branch
     snap = service.snapshot()
     run = snap.run
+    trigger = next((r["trigger"] for r in data["runs"] if run and r["id"] == run.run_id), None)
     data["current_run"] = (
         None
         if run is None
         else {
             "run_id": run.run_id,
             "kind": run.kind,
+            "trigger": trigger,
             "phase": run.phase,
             "commit": run.commit,
             "planned": run.planned,
@@ -50,21 +60,43 @@ async def collect(service: Service) -> dict[str, Any]:
     )
     data["busy_workers"] = run.busy_workers if run is not None else 0
     data["workers"] = snap.workers
-    data["branch_head"] = run.commit if run is not None else None
+    # The head a run or a poll saw last (sync_state), or the one this run is reading.
+    data["branch_head"] = (run.commit if run is not None else None) or data["head_commit"]
     until = snap.rate_limited_until
     data["rate_limited_until"] = _iso(until) if until is not None and until > time.time() else None
     # an interrupted run waiting to be retried
     data["next_retry_at"] = None if snap.next_retry_at is None else _iso(snap.next_retry_at)
     data["source_requests"] = snap.source_requests
+    data["poll_interval"] = snap.poll_interval
+    data["last_poll"] = (
+        None
+        if snap.last_poll is None
+        else {"at": _iso(snap.last_poll[0]), "error": snap.last_poll[1]}
+    )
+    data["last_delivery_at"] = data["deliveries"][0]["received_at"] if data["deliveries"] else None
+    commit = data["synced_commit"] or data["branch_head"]
+    for failed in data["failed_files"]:
+        failed["url"] = None if commit is None else settings.file_url(commit, failed["path"])
+    for row in data["runs"]:
+        row["duration_seconds"] = _duration(row["started_at"], row["finished_at"])
     # Sampled by the run as it commits files (sync/progress.py), so the chart is there
     # whether or not a browser was polling, and stays after the run ends.
     last = snap.last_run
     data["throughput"] = [] if last is None else [[round(t, 1), n] for t, n in last.throughput]
+    verdict = judge_status(data, running=run is not None, problem=snap.fatal, now=datetime.now(UTC))
+    data["verdict"], data["verdict_level"] = verdict.text, verdict.level
     return data
 
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def _duration(started: str | None, finished: str | None) -> float | None:
+    if not started or not finished:
+        return None
+    delta = datetime.fromisoformat(finished) - datetime.fromisoformat(started)
+    return round(delta.total_seconds(), 1)
 
 
 async def health(service: Service) -> tuple[bool, str]:
@@ -90,11 +122,17 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _rows(items: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
-    out = []
-    for item in items:
-        out.append("<tr>" + "".join(f"<td>{_e(item.get(k))}</td>" for k in keys) + "</tr>")
-    return "".join(out) or f'<tr><td colspan="{len(keys)}">none</td></tr>'
+def _since(stamp: str | None, now: datetime) -> str:
+    """``2026-12-03T10:00:00+00:00 (12 min ago)``, or a dash."""
+    if not stamp:
+        return "&mdash;"
+    seconds = (now - datetime.fromisoformat(stamp)).total_seconds()
+    return f"{_e(stamp)} ({_e(ago(seconds))} ago)"
+
+
+def _commit(sha: str | None, missing: str) -> str:
+    # The short form to read, the whole SHA on hover (and for a search of the page).
+    return f'<code title="{_e(sha)}">{_e(sha[:12])}</code>' if sha else _e(missing)
 
 
 def _chart(points: list[list[float]]) -> str:
@@ -119,18 +157,72 @@ def _chart(points: list[list[float]]) -> str:
     )
 
 
-def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
-    run = data.get("current_run")
-    if run:
-        pct = 100 * run["done"] / run["planned"] if run["planned"] else 0
-        current = (
-            f"run #{_e(run['run_id'])} ({_e(run['kind'])}, {_e(run['phase'])}):"
-            f" {_e(run['done'])}/{_e(run['planned'])} files, {_e(run['files_per_second'])} files/s,"
-            f" ETA {_e(run['eta_seconds'])} s"
-            f'<progress id="bar" max="100" value="{pct:.0f}">{pct:.0f}%</progress>'
+def _current(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return '<p id="current">idle</p>'
+    pct = 100 * run["done"] / run["planned"] if run["planned"] else 0
+    eta = run["eta_seconds"]
+    return (
+        f'<p id="current">run #{_e(run["run_id"])} ({_e(run["kind"])}'
+        + (f", {_e(run['trigger'])}" if run["trigger"] else "")
+        + f"): {_e(run['phase'])} {_commit(run['commit'], '')},"
+        f" {_e(run['done'])}/{_e(run['planned'])} files ({_e(run['failed'])} failed),"
+        f" {_e(run['files_per_second'])} files/s, ETA"
+        f" {_e(ago(eta)) if eta is not None else 'unknown'}"
+        f'<progress id="bar" max="100" value="{pct:.0f}">{pct:.0f}%</progress></p>'
+    )
+
+
+def _failed_rows(failed: list[dict[str, Any]]) -> str:
+    rows = []
+    for item in failed:
+        path = _e(item["path"])
+        if item.get("url"):
+            path = f'<a href="{_e(item["url"])}">{path}</a>'
+        rows.append(f"<tr><td>{path}</td><td>{_e(item['error'])}</td></tr>")
+    return "".join(rows) or '<tr><td colspan="2">none</td></tr>'
+
+
+def _run_rows(items: list[dict[str, Any]]) -> str:
+    rows = []
+    for r in items:
+        duration = "running" if r["status"] == "running" else _e(r["duration_seconds"])
+        cells = (
+            _e(r["id"]),
+            _e(r["kind"]),
+            _e(r["trigger"]),
+            _e(r["status"]),
+            _e(r["started_at"]),
+            duration if r["duration_seconds"] is None else f"{duration} s",
+            f"{_e(r['processed'])} ({_e(r['failed'])} failed, {_e(r['deleted'])} deleted)",
+            _e(r["error"]),
         )
-    else:
-        current = "idle"
+        rows.append(
+            f'<tr class="{_e(r["status"])}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        )
+    return "".join(rows) or '<tr><td colspan="8">none</td></tr>'
+
+
+def _rows(items: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
+    out = []
+    for item in items:
+        out.append("<tr>" + "".join(f"<td>{_e(item.get(k))}</td>" for k in keys) + "</tr>")
+    return "".join(out) or f'<tr><td colspan="{len(keys)}">none</td></tr>'
+
+
+def _poll(data: dict[str, Any], now: datetime) -> str:
+    if not data["poll_interval"]:
+        return "off (SYNCER_POLL_INTERVAL=0)"
+    every = f"every {_e(ago(data['poll_interval']))}"
+    last = data["last_poll"]
+    if last is None:
+        return f"{every}; none yet"
+    outcome = f"failed: {_e(last['error'])}" if last["error"] else "ok"
+    return f"{every}; last {_since(last['at'], now)}, {outcome}"
+
+
+def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
+    now = datetime.now(UTC)
     resync = (
         f'<form method="post" action="/admin/resync"><input type="hidden" name="csrf"'
         f' value="{_e(csrf)}"><label><input type="checkbox" name="force" value="true">'
@@ -138,30 +230,44 @@ def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
         if csrf
         else ""
     )
-    counts = ", ".join(f"{_e(v)} {_e(k)}" for k, v in data["counts"].items())
+    files = data["files_by_status"]
     limited = data.get("rate_limited_until")
     retry = data.get("next_retry_at")
+    # Set while the database is not at the head, including during the run catching up.
+    behind = data["behind_since"] if data["synced_commit"] != data["branch_head"] else None
     values = {
-        "synced_commit": _e(data.get("synced_commit") or "never synced"),
-        "branch_head": _e(data.get("branch_head") or "resolved at the next run"),
+        "refresh": str(NOSCRIPT_REFRESH),
+        "verdict": _e(data["verdict"]),
+        "level": _e(data["verdict_level"].replace(" ", "-")),
         "source": _e(data["source"]),
-        "current": current,
+        "branch": _e(data["branch"] or "the default branch"),
+        "synced_commit": _commit(data["synced_commit"], "never synced"),
+        "synced_at": _since(data["synced_at"], now),
+        "branch_head": _commit(data["branch_head"], "not known yet"),
+        "head_checked_at": _since(data["head_checked_at"], now),
+        "behind_since": _since(behind, now),
+        "poll": _poll(data, now),
+        "last_delivery": _since(data["last_delivery_at"], now),
+        "current": _current(data["current_run"]),
         "queue_depth": _e(data["queue_depth"]),
         "busy_workers": f"{_e(data['busy_workers'])}/{_e(data['workers'])}",
-        "counts": counts,
         "rate_limit": f"rate limited until {_e(limited)}" if limited else "not rate limited",
         "next_retry": f" &middot; next retry at {_e(retry)}" if retry else "",
-        "failed": _rows(data["failed_files"], ("path", "error")),
+        "files": (
+            f"{_e(files['ok'])} ok &middot; {_e(files['failed'])} failed &middot;"
+            f" {_e(files['skipped'])} skipped"
+        ),
+        "counts": ", ".join(f"{_e(v)} {_e(k)}" for k, v in data["counts"].items()),
+        "failed": _failed_rows(data["failed_files"]),
+        "runs": _run_rows(data["runs"]),
         "deliveries": _rows(
             data["deliveries"], ("id", "received_at", "event", "outcome", "reason")
         ),
         "reconciliations": _rows(
             data["reconciliations"], ("id", "kind", "status", "started_at", "finished_at", "error")
         ),
-        "runs": _rows(data["runs"], ("id", "kind", "status", "started_at", "processed", "failed")),
         "chart": _chart(data.get("throughput", [])),
         "resync": resync,
-        "initial": html.escape(json.dumps({"run": run}), quote=True),
     }
     page = TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -95,6 +96,60 @@ def test_oversized_body_is_413_without_reading_it(served: tuple[httpx.Client, Se
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(26)) + b"0\r\n\r\n"
     streamed = raw_post(base, "Transfer-Encoding: chunked\r\n", body)
     assert streamed.startswith(b"HTTP/1.1 413 ")
+
+
+def test_admin_resync_without_a_token_is_401_with_a_hint(
+    served: tuple[httpx.Client, Settings],
+) -> None:
+    client, _ = served
+    answer = client.post("/admin/resync")
+    assert (answer.status_code, answer.headers["www-authenticate"]) == (401, "Bearer")
+    assert answer.json() == {
+        "error": "admin token required: send 'Authorization: Bearer <token>' with a token"
+        " printed by `syncer admin-token` (same SYNCER_SECRET_KEY as the service)"
+    }
+
+
+def test_serve_without_a_secret_key_warns_at_start_and_says_why_admin_is_refused(
+    git_repo: GitRepo, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    settings = service_settings(git_repo, db_path, secret_key=None)
+    with (
+        caplog.at_level(logging.WARNING, logger="syncer.app"),
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        answer = client.post("/admin/resync")
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "error": "admin is disabled: the service was started without SYNCER_SECRET_KEY, so no"
+        " admin token can be checked"
+    }
+    assert [r.getMessage() for r in caplog.records if r.name == "syncer.app"] == [
+        "SYNCER_SECRET_KEY is not set: POST /admin/resync and the status page's admin session"
+        " are disabled (set it, then `syncer admin-token` prints a token)"
+    ]
+
+
+def test_pushes_are_matched_against_the_local_checkouts_branch_not_the_payloads_default(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    # SYNCER_GIT_DIR checked out on "ontology", no SYNCER_BRANCH; GitHub's default branch
+    # (named in the payload) is "main": a push to main must not start a sync of ontology.
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    git_repo.checkout_branch("ontology", create=True)
+    settings = service_settings(git_repo, db_path, branch=None)
+    with LiveServer(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+        to_main = deliver(client, "push", push_payload("1" * 40), delivery="to-main")
+        to_ours = deliver(
+            client, "push", push_payload("2" * 40, "refs/heads/ontology"), delivery="to-ours"
+        )
+    assert (to_main.status_code, to_main.json()["reason"]) == (
+        202,
+        "push to refs/heads/main, following refs/heads/ontology",
+    )
+    assert (to_ours.status_code, to_ours.json()["reason"]) == (202, "sync of ontology queued")
 
 
 @pytest.mark.slow

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-import re
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -273,3 +273,31 @@ def test_admin_token_prints_a_token_and_refuses_a_lifetime_below_one_second(
     zero = syncer("admin-token", "--expires", "0", env=env, cwd=tmp_path)
     assert (zero.returncode, zero.stdout) == (2, "")
     assert zero.stderr == "syncer: an admin token must live at least 1 second, not 0\n"
+
+
+def test_rdflib_warnings_are_the_files_warnings_once_not_tracebacks_on_stderr(
+    git_repo: GitRepo, env: dict[str, str], tmp_path: Path
+) -> None:
+    # pyoxigraph refuses the bad percent escape, so rdflib reads the file, and rdflib logs
+    # each invalid xsd:date with a traceback (issue 14).
+    odd = (
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        '<https://example.org/a> <https://example.org/p> "2024-13-45"^^xsd:date,'
+        ' "2024-13-46"^^xsd:date .\n'
+        "<https://example.org/a> <https://example.org/q> <https://example.org/%zz> .\n"
+    )
+    git_repo.commit_files({"odd.ttl": odd})
+    result = syncer("sync", env=env, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    with sqlite3.connect(env["SYNCER_DB"]) as conn:
+        status, warnings = conn.execute(
+            "SELECT status, warnings FROM source_files WHERE path = 'odd.ttl'"
+        ).fetchone()
+    assert status == "ok"
+    assert json.loads(warnings) == [
+        "read by rdflib: pyoxigraph refused it (Parser error at line 3 between columns 49"
+        " and 74: Invalid IRI percent encoding '%zz' (line 3))",
+        "rdflib: Failed to convert Literal lexical form to value."
+        " Datatype=http://www.w3.org/2001/XMLSchema#date"
+        " (ValueError: month must be in 1..12) [2 times]",
+    ]

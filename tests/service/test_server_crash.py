@@ -74,6 +74,7 @@ class Served:
         env.update(
             SYNCER_DB=str(db),
             SYNCER_GIT_DIR=str(repo.path),
+            SYNCER_REPO="acme/ontology",
             SYNCER_BRANCH="main",
             SYNCER_WEBHOOK_SECRET=SECRET,
             SYNCER_SECRET_KEY=KEY,
