@@ -5,6 +5,7 @@ database: plain functions of ``(conn, ontology_id)``, so any caller (the web lay
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from syncer.storage import deliveries, requests, runs
@@ -75,13 +76,22 @@ def collect_for_page(conn: sqlite3.Connection, oid: str) -> dict[str, Any]:
     return data
 
 
-def metric_figures(
-    conn: sqlite3.Connection, oid: str
-) -> tuple[dict[str, int], dict[str, int], dict[str, int], int]:
-    """(deliveries by outcome, runs by status, files by status, queue depth) for /metrics."""
-    return (
-        deliveries.deliveries_by_outcome(conn),
-        runs.runs_by_status(conn, oid),
-        files_by_status(conn, oid),
-        requests.queue_depth(conn, oid),
+@dataclass(frozen=True)
+class MetricFigures:
+    """What /metrics reads from the database: durable across restarts."""
+
+    deliveries_by_outcome: dict[str, int]
+    runs_by_status: dict[str, int]
+    files_by_status: dict[str, int]
+    queue_depth: int
+    state: runs.SyncState
+
+
+def metric_figures(conn: sqlite3.Connection, oid: str) -> MetricFigures:
+    return MetricFigures(
+        deliveries_by_outcome=deliveries.deliveries_by_outcome(conn),
+        runs_by_status=runs.runs_by_status(conn, oid),
+        files_by_status=files_by_status(conn, oid),
+        queue_depth=requests.queue_depth(conn, oid),
+        state=runs.sync_state(conn, oid),
     )

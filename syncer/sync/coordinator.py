@@ -27,7 +27,7 @@ from syncer.sources.base import Source
 from syncer.storage import leases, requests, runs
 from syncer.storage.writer import Writer
 from syncer.sync.engine import SyncEngine, utc_now
-from syncer.sync.progress import Progress, RunResult, RunView
+from syncer.sync.progress import NoObserver, Progress, RunObserver, RunResult, RunView
 
 log = logging.getLogger("syncer.service")
 # Bursts of pushes: the first push after a quiet spell starts its run at once, but pushes that
@@ -77,11 +77,13 @@ class Service:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
         self.writer = writer
-        self.engine = SyncEngine(settings, source, writer)
+        self.observer: RunObserver = observer or NoObserver()
+        self.engine = SyncEngine(settings, source, writer, observer=self.observer)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.counters = Counters()
         self._wake = asyncio.Event()
@@ -326,7 +328,9 @@ class Service:
             )
             raise
         finally:
-            self.counters.run_seconds.append((request.run_id, status, time.monotonic() - started))
+            seconds = time.monotonic() - started
+            self.counters.run_seconds.append((request.run_id, status, seconds))
+            self.observer.run_ended(request.kind, status, seconds)
             self._current = None
             self._last_run_end = time.monotonic()
         if status == "interrupted":

@@ -34,7 +34,7 @@ from syncer.storage import closure, contexts, runs, statements
 from syncer.storage import files as store
 from syncer.storage.file_batches import FileCommitter, FileDelete, FileWrite, Written
 from syncer.storage.writer import Writer
-from syncer.sync.progress import Progress, RunResult
+from syncer.sync.progress import NoObserver, Progress, RunObserver, RunResult
 
 log = logging.getLogger("syncer.engine")
 
@@ -89,6 +89,7 @@ class SyncEngine:
         clock: Callable[[], str] = utc_now,
         on_progress: Callable[[Progress], None] | None = None,
         order: Callable[[Sequence[TreeEntry]], Sequence[TreeEntry]] | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -100,6 +101,7 @@ class SyncEngine:
         self._file_contexts = load_file_contexts(settings)
         # The order files are fetched and written in (tests shuffle it: any order converges).
         self.order = order
+        self.observer: RunObserver = observer or NoObserver()
 
     @property
     def oid(self) -> str:
@@ -299,9 +301,11 @@ class SyncEngine:
             while (item := await queue.get()) is not None:
                 self.progress.busy_workers += 1
                 try:
+                    began = time.perf_counter()
                     contribution = await loop.run_in_executor(
                         executor, parse_file, item.entry.path, item.data, options
                     )
+                    self.observer.file_parsed(time.perf_counter() - began)
                     await committer.put(FileWrite(item.entry, contribution))
                 finally:
                     self.progress.busy_workers -= 1

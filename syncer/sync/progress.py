@@ -1,10 +1,12 @@
-"""A run's live figures (:class:`Progress`), frozen views of them, and a run's result."""
+"""A run's live figures (:class:`Progress`), frozen views of them, a run's result, and the
+observer told of each run and each parsed file (the /metrics histograms)."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # The throughput chart: one sample a second at most, the last 120 of them.
 SAMPLE_SECONDS = 1.0
@@ -102,3 +104,20 @@ class RunResult:
     seconds: float
     error: str | None = None
     failures: tuple[tuple[str, str], ...] = ()  # (path, error) of files that failed
+
+
+class RunObserver(Protocol):
+    """Told of what happens as it happens, for distributions that a snapshot cannot give
+    (web/metrics.py feeds its histograms from it). Calls must be cheap and thread-safe."""
+
+    def run_ended(self, kind: str, status: str, seconds: float) -> None: ...
+
+    def file_parsed(self, seconds: float) -> None: ...
+
+
+class NoObserver:
+    def run_ended(self, kind: str, status: str, seconds: float) -> None:
+        return None
+
+    def file_parsed(self, seconds: float) -> None:
+        return None

@@ -9,6 +9,7 @@ import random
 import re
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -91,7 +92,15 @@ def _service(request: Request) -> Service:
     return service
 
 
+def _answered(request: Request, outcome: str) -> None:
+    began: float | None = getattr(request.state, "began", None)
+    if began is not None:
+        instruments: metrics.Instruments = request.app.state.instruments
+        instruments.delivery_answered(outcome, time.perf_counter() - began)
+
+
 async def post_webhook(request: Request) -> Response:
+    request.state.began = time.perf_counter()
     settings: Settings = request.app.state.settings
     assert settings.webhook_secret is not None
     body = await read_body(request)
@@ -107,6 +116,7 @@ async def post_webhook(request: Request) -> Response:
         # Refused (403) like a bad signature: nothing recorded, and before the dedupe, so a
         # refused delivery id neither shadows nor is shadowed by one from the followed repo.
         service.note_refused(decision.status_code)
+        _answered(request, "refused")
         log.warning("delivery refused: %s", decision.reason, extra={"delivery": delivery.id})
         return JSONResponse(
             {"delivery": delivery.id, "outcome": decision.outcome, "reason": decision.reason},
@@ -115,10 +125,12 @@ async def post_webhook(request: Request) -> Response:
     deliveries: RecordDeliveries = request.app.state.deliveries
     recorded, run_id = await deliveries.submit(service.oid, delivery, decision)
     if not recorded:
+        _answered(request, "duplicate")
         log.info("delivery seen before: not processed again", extra={"delivery": delivery.id})
         return JSONResponse({"delivery": delivery.id, "outcome": "duplicate"}, status_code=200)
     if decision.enqueue:
         service.pushed()
+    _answered(request, decision.outcome)
     log.info(
         "delivery: %s",
         decision.reason,
@@ -277,8 +289,9 @@ async def get_healthz(request: Request) -> Response:
 
 
 async def get_metrics(request: Request) -> Response:
-    text = await metrics.render(_service(request))
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+    instruments: metrics.Instruments = request.app.state.instruments
+    body = await instruments.render(_service(request))
+    return Response(body, media_type=metrics.CONTENT_TYPE)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -286,6 +299,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     service: Service | None = getattr(request.app.state, "service", None)
     if service is not None and request.url.path == "/webhook":
         service.note_refused(exc.status_code)
+        _answered(request, "refused")
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 
@@ -342,7 +356,15 @@ def create_app(
         # repository's checked-out branch (not the payload's default branch, which may be
         # another: issue 14), else GitHub's default branch as each payload names it.
         app.state.branch = settings.branch or await repo.followed_branch()
-        service = Service(settings, repo, writer, sleep=sleep, clock=clock, rng=rng)
+        service = Service(
+            settings,
+            repo,
+            writer,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            observer=app.state.instruments,
+        )
         app.state.service = service
         # A burst of deliveries is recorded in a few transactions, not one each.
         app.state.deliveries = GroupCommit(writer, _record)
@@ -373,5 +395,6 @@ def create_app(
         exception_handlers={HTTPError: on_http_error, FatalError: on_storage_error},
     )
     app.state.settings = settings
+    app.state.instruments = metrics.Instruments()
     app.state.nonce = secrets.token_hex(8)
     return app

@@ -1,65 +1,163 @@
-"""GET /metrics: Prometheus text exposition format 0.0.4, written by hand (no client lib).
+"""GET /metrics: the Prometheus exposition, written by prometheus-client.
 
-Counts come from the database (durable across restarts); run durations and source
-figures from this process.
+Two kinds of figures, in one registry per app (not the library's global one: a process
+may hold several apps, as the tests do):
+
+- read at scrape time (:class:`_Figures`): counts the database keeps (deliveries by
+  outcome, runs, files, the queue), durable across restarts, plus the coordinator's
+  snapshot (refused deliveries, source requests, rate limit) and ``syncer_behind_seconds``,
+  the figure an alert needs: seconds since the database last matched the branch head;
+- observed as they happen (:class:`Instruments`, a ``RunObserver``): histograms of run
+  durations, file parse times and webhook acknowledgement latency, and the duplicate
+  deliveries, which the database does not record (each is the same delivery id again).
+
+The metric names and their meaning are listed in docs/operations.md.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from syncer.storage import views
-from syncer.sync.coordinator import Service
+from syncer.storage.runs import SyncState
+from syncer.sync.coordinator import Service, Snapshot
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+RUN_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+PARSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+ACK_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
-def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
-    if labels:
-        inner = ",".join(
-            f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-            for k, v in sorted(labels.items())
+def behind_seconds(state: SyncState, now: datetime) -> float | None:
+    """0 when the database is at the branch head last seen; the seconds since it stopped
+    being so otherwise; None while no head was ever seen (no sample: alert on absence)."""
+    if state.head_commit is None:
+        return None
+    if state.head_commit == state.synced_commit or state.behind_since is None:
+        return 0.0
+    return max(0.0, (now - datetime.fromisoformat(state.behind_since)).total_seconds())
+
+
+class _Figures(Collector):
+    """The figures read at scrape time; :meth:`Instruments.render` sets them first."""
+
+    def __init__(self) -> None:
+        self.db: views.MetricFigures | None = None
+        self.snap: Snapshot | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        db, snap = self.db, self.snap
+        if db is None or snap is None:
+            return
+        deliveries = CounterMetricFamily(
+            "syncer_deliveries", "Webhook deliveries recorded, by outcome.", labels=["outcome"]
         )
-        return f"{name}{{{inner}}} {value}"
-    return f"{name} {value}"
-
-
-async def render(service: Service) -> str:
-    deliveries, runs, files, depth = await service.writer.query(views.metric_figures, service.oid)
-    snap = service.snapshot()
-    out = [
-        "# HELP syncer_deliveries_total Webhook deliveries recorded, by outcome.",
-        "# TYPE syncer_deliveries_total counter",
-    ]
-    out += [
-        _line("syncer_deliveries_total", n, {"outcome": k}) for k, n in sorted(deliveries.items())
-    ]
-    out += [
-        "# HELP syncer_webhook_refused_total Deliveries refused and not recorded, by status.",
-        "# TYPE syncer_webhook_refused_total counter",
-    ]
-    out += [_line("syncer_webhook_refused_total", n, {"status": str(k)}) for k, n in snap.refused]
-    out += ["# HELP syncer_runs Sync runs, by status.", "# TYPE syncer_runs gauge"]
-    out += [_line("syncer_runs", n, {"status": k}) for k, n in sorted(runs.items())]
-    out += ["# HELP syncer_files Files of the tree, by status.", "# TYPE syncer_files gauge"]
-    out += [
-        _line("syncer_files", files.get(k, 0), {"status": k}) for k in ("ok", "failed", "skipped")
-    ]
-    out += [
-        "# HELP syncer_queue_depth Pending sync requests.",
-        "# TYPE syncer_queue_depth gauge",
-        _line("syncer_queue_depth", depth),
-        "# HELP syncer_source_requests_total Requests made to the source by this process.",
-        "# TYPE syncer_source_requests_total counter",
-        _line("syncer_source_requests_total", snap.source_requests),
-        "# HELP syncer_rate_limit_wait_seconds Seconds left until the source's rate limit resets.",
-        "# TYPE syncer_rate_limit_wait_seconds gauge",
-        _line(
+        for outcome, n in sorted(db.deliveries_by_outcome.items()):
+            deliveries.add_metric([outcome], n)
+        yield deliveries
+        refused = CounterMetricFamily(
+            "syncer_webhook_refused",
+            "Deliveries refused and not recorded (bad signature, too large, another"
+            " repository, storage fault), by HTTP status; this process.",
+            labels=["status"],
+        )
+        for code, n in snap.refused:
+            refused.add_metric([str(code)], n)
+        yield refused
+        runs = GaugeMetricFamily("syncer_runs", "Sync runs, by status.", labels=["status"])
+        for status, n in sorted(db.runs_by_status.items()):
+            runs.add_metric([status], n)
+        yield runs
+        files = GaugeMetricFamily(
+            "syncer_files", "Files of the tree, by status.", labels=["status"]
+        )
+        for status in ("ok", "failed", "skipped"):
+            files.add_metric([status], db.files_by_status.get(status, 0))
+        yield files
+        yield GaugeMetricFamily(
+            "syncer_queue_depth", "Pending sync requests.", value=db.queue_depth
+        )
+        yield CounterMetricFamily(
+            "syncer_source_requests",
+            "Requests made to the source by this process.",
+            value=snap.source_requests,
+        )
+        yield GaugeMetricFamily(
             "syncer_rate_limit_wait_seconds",
-            max(0.0, (snap.rate_limited_until or 0.0) - time.time()),
-        ),
-        "# HELP syncer_run_duration_seconds Durations of this process's recent runs.",
-        "# TYPE syncer_run_duration_seconds summary",
-    ]
-    durations = [d for _, _, d in snap.run_seconds]
-    out.append(_line("syncer_run_duration_seconds_count", len(durations)))
-    out.append(_line("syncer_run_duration_seconds_sum", round(sum(durations), 3)))
-    return "\n".join(out) + "\n"
+            "Seconds left until the source's rate limit resets.",
+            value=max(0.0, (snap.rate_limited_until or 0.0) - time.time()),
+        )
+        yield GaugeMetricFamily(
+            "syncer_running", "1 while a sync run is going.", value=int(snap.run is not None)
+        )
+        behind = behind_seconds(db.state, datetime.now(UTC))
+        if behind is not None:
+            yield GaugeMetricFamily(
+                "syncer_behind_seconds",
+                "Seconds since the database last matched the branch head (0: in step).",
+                value=behind,
+            )
+        if db.state.synced_at is not None:
+            yield GaugeMetricFamily(
+                "syncer_last_synced_timestamp_seconds",
+                "When the database last reached a head (Unix time).",
+                value=datetime.fromisoformat(db.state.synced_at).timestamp(),
+            )
+
+
+class Instruments:
+    """The app's registry and its histograms; handed to the coordinator as its observer."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._figures = _Figures()
+        self.registry.register(self._figures)
+        self.run_seconds = Histogram(
+            "syncer_run_duration_seconds",
+            "Duration of sync runs of this process, by kind and outcome.",
+            ["kind", "status"],
+            buckets=RUN_BUCKETS,
+            registry=self.registry,
+        )
+        self.parse_seconds = Histogram(
+            "syncer_file_parse_seconds",
+            "Wall time to parse one file in the worker pool.",
+            buckets=PARSE_BUCKETS,
+            registry=self.registry,
+        )
+        self.ack_seconds = Histogram(
+            "syncer_webhook_ack_seconds",
+            "Time from a delivery's arrival to its answer, by outcome (queued, ignored,"
+            " pong, duplicate, refused).",
+            ["outcome"],
+            buckets=ACK_BUCKETS,
+            registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "syncer_webhook_duplicates",
+            "Deliveries whose id was seen before: answered 200 and not processed again.",
+            registry=self.registry,
+        )
+
+    def run_ended(self, kind: str, status: str, seconds: float) -> None:
+        self.run_seconds.labels(kind, status).observe(seconds)
+
+    def file_parsed(self, seconds: float) -> None:
+        self.parse_seconds.observe(seconds)
+
+    def delivery_answered(self, outcome: str, seconds: float) -> None:
+        self.ack_seconds.labels(outcome).observe(seconds)
+        if outcome == "duplicate":
+            self.duplicates.inc()
+
+    async def render(self, service: Service) -> bytes:
+        figures = await service.writer.query(views.metric_figures, service.oid)
+        # No await between setting the figures and writing them out: one scrape's figures.
+        self._figures.db, self._figures.snap = figures, service.snapshot()
+        return generate_latest(self.registry)

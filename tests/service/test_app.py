@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from syncer.config import Secret, Settings
 from syncer.errors import ConfigError
@@ -302,3 +303,44 @@ def test_a_burst_with_repeated_ids_records_each_delivery_once(
     with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
         recorded = conn.execute("SELECT id, event FROM deliveries ORDER BY id").fetchall()
     assert recorded == sorted((f"burst-{i}", "ping") for i in range(10))
+
+
+def test_metrics_are_prometheus_exposition_with_histograms_duplicates_and_behind_seconds(
+    git_repo: GitRepo, served: tuple[httpx.Client, Settings]
+) -> None:
+    client, settings = served
+    auth = {"Authorization": f"Bearer {issue_admin_token(settings, 600)}"}
+    head = git_repo.commit_files({"c.ttl": ttl("C", "A", "C")})
+    first = deliver(client, "push", push_payload(head), delivery="m-1")
+    again = deliver(client, "push", push_payload(head), delivery="m-1")
+    assert (first.json()["outcome"], again.json()["outcome"]) == ("queued", "duplicate")
+    assert deliver(client, "push", push_payload(head), secret="wrong").status_code == 401
+    wait_idle(client, head, auth)
+    answer = client.get("/metrics")
+    assert answer.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
+    runs = {k: v for k, v in samples.items() if k[0] == "syncer_run_duration_seconds_count"}
+    kinds = {dict(labels)["kind"]: v for (_, labels), v in runs.items()}
+    assert kinds == {"push": 1.0}  # a fresh database: the push's run reads all three files
+    expected = {
+        ("syncer_deliveries_total", (("outcome", "queued"),)): 1.0,
+        ("syncer_webhook_duplicates_total", ()): 1.0,
+        ("syncer_webhook_ack_seconds_count", (("outcome", "queued"),)): 1.0,
+        ("syncer_webhook_ack_seconds_count", (("outcome", "duplicate"),)): 1.0,
+        ("syncer_webhook_ack_seconds_count", (("outcome", "refused"),)): 1.0,
+        ("syncer_webhook_refused_total", (("status", "401"),)): 1.0,
+        ("syncer_file_parse_seconds_count", ()): 3.0,
+        ("syncer_files", (("status", "ok"),)): 3.0,
+        ("syncer_files", (("status", "failed"),)): 0.0,
+        ("syncer_queue_depth", ()): 0.0,
+        ("syncer_running", ()): 0.0,
+        ("syncer_behind_seconds", ()): 0.0,
+    }
+    assert {k: samples.get(k) for k in expected} == expected
+    le = ("le", "+Inf")
+    assert samples[("syncer_file_parse_seconds_bucket", (le,))] == 3.0
+    assert samples[("syncer_file_parse_seconds_sum", ())] > 0

@@ -1,0 +1,99 @@
+"""Head polling: a push whose delivery was lost is caught by the next poll (issue 15,
+item 1), and the database says where the head was seen and since when it is behind."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+from syncer.sources.git import GitSource
+from syncer.storage import requests, runs
+from syncer.storage.writer import Writer
+from syncer.sync.coordinator import Service
+from syncer.web.app import create_app
+from syncer.web.auth import issue_admin_token
+from syncer_dev.gitrepo import GitRepo
+from tests.support.live import LiveServer, service_settings, ttl, wait_idle
+from tests.support.runs import run_sync, settings_for
+
+
+def test_a_poll_notes_the_head_and_queues_a_sync_once_when_behind(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    synced = git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    settings = settings_for(git_repo, db_path, poll_interval=0)
+    assert run_sync(settings).status == "done"
+
+    async def go() -> tuple[list[bool], runs.SyncState, requests.SyncRequest | None, object]:
+        writer = Writer(db_path)
+        service = Service(settings, GitSource(git_repo.path), writer, clock=lambda: 1000.0)
+        try:
+            in_step = await service.poll_head()
+            state_in_step = await writer.read(runs.sync_state, settings.ontology_id)
+            assert state_in_step.head_commit == synced and state_in_step.behind_since is None
+            git_repo.commit_files({"b.ttl": ttl("B", "A", "B")})  # pushed; delivery lost
+            queued = await service.poll_head()
+            once_more = await service.poll_head()  # already queued: not twice
+            state = await writer.read(runs.sync_state, settings.ontology_id)
+            pending = await writer.read(requests.pending_request, settings.ontology_id)
+            return [in_step, queued, once_more], state, pending, service.last_poll
+        finally:
+            writer.close()
+
+    answers, state, pending, last_poll = asyncio.run(go())
+    head = git_repo.head()
+    assert answers == [False, True, False]
+    assert (state.synced_commit, state.head_commit) == (synced, head)
+    assert state.behind_since is not None and state.head_checked_at is not None
+    assert pending is not None and pending.kind == "poll"
+    assert last_poll == (1000.0, None)
+    with sqlite3.connect(db_path) as conn:
+        trigger = conn.execute(
+            "SELECT trigger FROM sync_runs WHERE id = ?", (pending.run_id,)
+        ).fetchone()[0]
+    assert trigger == f"head poll: {head[:12]}"
+
+
+def test_a_failed_poll_is_recorded_and_queues_nothing(git_repo: GitRepo, db_path: Path) -> None:
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    settings = settings_for(git_repo, db_path, poll_interval=0)
+    assert run_sync(settings).status == "done"
+
+    async def go() -> tuple[bool, object, requests.SyncRequest | None]:
+        writer = Writer(db_path)
+        gone = GitSource(db_path.parent / "no-such-repository")
+        service = Service(settings, gone, writer, clock=lambda: 2000.0)
+        try:
+            queued = await service.poll_head()
+            pending = await writer.read(requests.pending_request, settings.ontology_id)
+            return queued, service.last_poll, pending
+        finally:
+            writer.close()
+
+    queued, last_poll, pending = asyncio.run(go())
+    missing = db_path.parent / "no-such-repository"
+    assert (queued, last_poll, pending) == (
+        False,
+        (2000.0, f"git repository {missing} does not exist"),
+        None,
+    )
+
+
+def test_a_lost_delivery_is_caught_by_the_poll_within_one_interval(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    settings = service_settings(git_repo, db_path, poll_interval=1)
+    assert run_sync(settings).status == "done"
+    auth = {"Authorization": f"Bearer {issue_admin_token(settings, 600)}"}
+    with LiveServer(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+        head = git_repo.commit_files({"b.ttl": ttl("B", "A", "B")})  # no delivery is sent
+        data = wait_idle(client, head, auth, timeout=10)
+    assert data["runs"][0]["kind"] == "poll"
+    assert data["runs"][0]["trigger"] == f"head poll: {head[:12]}"
+    assert data["last_poll"] is not None and data["last_poll"]["error"] is None
+    assert data["verdict_level"] == "in step"
+    assert data["deliveries"] == []
