@@ -134,7 +134,15 @@ def print_status(data: dict[str, Any], out: TextIO) -> None:
 
 
 def print_rows(rows: list[dict[str, Any]], out: TextIO) -> None:
-    """Query results as a table (``syncer query``'s default format)."""
+    """Query results as a table (``syncer query``'s default format): drawn by rich on a
+    terminal; tab-separated off one, where a drawn table would wrap long IRIs at 80
+    columns and a script could not read it back."""
+    if not out.isatty():
+        print("\t".join(rows[0]), file=out)
+        for row in rows:
+            cells = ("" if v is None else str(v) for v in row.values())
+            print("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells), file=out)
+        return
     table = Table()
     for column in rows[0]:
         table.add_column(column)

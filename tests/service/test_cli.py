@@ -301,3 +301,44 @@ def test_rdflib_warnings_are_the_files_warnings_once_not_tracebacks_on_stderr(
         " Datatype=http://www.w3.org/2001/XMLSchema#date"
         " (ValueError: month must be in 1..12) [2 times]",
     ]
+
+
+@pytest.mark.slow
+def test_query_and_export_read_the_database_in_every_format_and_never_write(
+    git_repo: GitRepo, env: dict[str, str], tmp_path: Path
+) -> None:
+    git_repo.commit_files({"good.ttl": GOOD})
+    assert syncer("sync", env=env, cwd=tmp_path).returncode == 0
+    sql = "SELECT subject, object FROM statements WHERE predicate = 'rdfs:subClassOf'"
+    as_json = syncer("query", sql, "--format", "json", env=env, cwd=tmp_path)
+    assert (as_json.returncode, as_json.stderr) == (0, "")
+    assert json.loads(as_json.stdout) == [
+        {"subject": "<https://example.org/c/A>", "object": "<https://example.org/c/B>"}
+    ]
+    table = syncer("query", sql, env=env, cwd=tmp_path)
+    assert table.stdout.splitlines() == [  # off a terminal: tab-separated
+        "subject\tobject",
+        "<https://example.org/c/A>\t<https://example.org/c/B>",
+    ]
+    exported = syncer(
+        "export", "statements", "--where", "predicate = 'rdfs:label'", env=env, cwd=tmp_path
+    )
+    assert exported.returncode == 0
+    assert exported.stdout.splitlines() == [
+        "stanza,subject,predicate,object,value,datatype,language,graph,id",
+        "<https://example.org/c/A>,<https://example.org/c/A>,rdfs:label,,A,,,,2",
+    ]
+    ndjson = syncer(
+        "export", "owl_classes", "--format", "ndjson", "--limit", "1", env=env, cwd=tmp_path
+    )
+    assert [json.loads(line)["class_iri"] for line in ndjson.stdout.splitlines()] == [
+        "https://example.org/c/A"
+    ]
+    before = Path(env["SYNCER_DB"]).read_bytes()
+    write = syncer("query", "DELETE FROM statements", env=env, cwd=tmp_path)
+    assert (write.returncode, write.stdout) == (2, "")
+    assert write.stderr == "syncer: query failed: attempt to write a readonly database\n"
+    unknown = syncer("export", "nope", env=env, cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("syncer: no table or view 'nope'; there are: ")
+    assert Path(env["SYNCER_DB"]).read_bytes() == before

@@ -92,3 +92,21 @@ def test_github_timeout_reaches_the_client() -> None:
     timeout = source._api._client.timeout
     assert (timeout.read, timeout.connect) == (45.0, 10.0)
     assert load_settings({}, env_file=None).github_timeout == 30
+
+
+def test_settings_help_docs_table_and_loader_name_the_same_settings() -> None:
+    """``syncer --help``, docs/configuration.md and load_settings must not drift apart."""
+    import inspect
+    import re
+
+    from syncer.config import SETTINGS_HELP, load_settings
+    from tests.support.paths import ROOT
+
+    read = set(re.findall(r'"(SYNCER_[A-Z_]+)"', inspect.getsource(load_settings)))
+    helped = [s.name for s in SETTINGS_HELP]
+    table = re.findall(
+        r"^\| `(SYNCER_[A-Z_]+)` \|", (ROOT / "docs" / "configuration.md").read_text(), re.M
+    )
+    assert len(helped) == len(set(helped))
+    assert set(helped) == read
+    assert table == helped  # the same order too: the docs read like the --help
