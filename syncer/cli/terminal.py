@@ -77,6 +77,7 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(
                 f"  #{run['id']} {run['kind']:<9} {run['status']:<11} {run['started_at']}"
                 f"  {run['processed']} processed, {run['failed']} failed, {run['deleted']} deleted"
+                + (f"  [{run['trigger']}]" if run["trigger"] else "")
                 + (f"  ({run['error']})" if run["error"] else "")
             )
     if data["failed_files"]:

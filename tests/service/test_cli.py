@@ -66,9 +66,20 @@ def test_sync_reports_failures_and_exits_zero_when_it_reached_the_head(
     assert data["counts"]["classes"] == 2 and data["counts"]["hierarchy"] == 1
     assert [f["path"] for f in data["failed_files"]] == ["bad.ttl"]
 
-    text = syncer("status", env=env, cwd=tmp_path).stdout
-    assert f"synced commit: {commit}" in text
-    assert "files:         1 ok, 1 failed, 1 skipped" in text
+    assert data["verdict_level"] == "in step"
+    assert data["verdict"].startswith(f"in step with the branch head {commit[:12]} (checked ")
+    assert data["verdict"].endswith(" ago); 1 file failed")
+
+    text = syncer("status", env=env, cwd=tmp_path).stdout.splitlines()
+    assert re.fullmatch(  # "checked N s ago" moves on between the two calls
+        f"verdict:       in step with the branch head {commit[:12]}"
+        r" \(checked \d+ s ago\); 1 file failed",
+        text[0],
+    ), text[0]
+    assert text[2].startswith(f"synced commit: {commit} at ")
+    assert text[3] == "files:         1 ok, 1 failed, 1 skipped"
+    assert text[7].endswith("  3 processed, 1 failed, 0 deleted  [syncer sync]"), text
+    assert text[-2:] == ["failed files:", f"  bad.ttl: {data['failed_files'][0]['error']}"]
 
 
 def test_no_repository_configured_is_a_configuration_error_and_creates_nothing(
