@@ -81,6 +81,11 @@ SETTINGS_HELP = (
     SettingHelp("SYNCER_GITHUB_API_URL", "https://api.github.com", "GitHub's API base URL"),
     SettingHelp("SYNCER_GITHUB_TOKEN", "none", "token for the API (Contents: read)"),
     SettingHelp("SYNCER_GITHUB_TIMEOUT", "30", "seconds to wait for one answer from GitHub"),
+    SettingHelp("SYNCER_GITHUB_APP_ID", "none", "a GitHub App's id: the App reads, no token"),
+    SettingHelp("SYNCER_GITHUB_APP_KEY", "none", "path of the App's private key (PEM)"),
+    SettingHelp(
+        "SYNCER_GITHUB_APP_INSTALLATION", "found from the repository", "the App's installation id"
+    ),
     SettingHelp("SYNCER_WEBHOOK_SECRET", "none", "the webhook's HMAC secret (serve needs it)"),
     SettingHelp("SYNCER_SECRET_KEY", "none", "signs admin tokens and sessions (admin needs it)"),
     SettingHelp("SYNCER_INCLUDE", "RDF and Markdown files", "comma-separated globs to sync"),
@@ -117,6 +122,9 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token: Secret | None = None
     github_timeout: int = 30  # seconds per request to GitHub (connect: at most 10)
+    github_app_id: str | None = None
+    github_app_key: Path | None = None  # the PEM file; read when the source is built
+    github_app_installation: int | None = None
     webhook_secret: Secret | None = None
     secret_key: Secret | None = None
     include: tuple[str, ...] = DEFAULT_INCLUDE
@@ -236,6 +244,14 @@ def load_settings(
     if repo is not None and repo.count("/") != 1:
         raise ConfigError(f"SYNCER_REPO must be owner/name, not {repo!r}")
     git_dir = Path(env["SYNCER_GIT_DIR"]) if env.get("SYNCER_GIT_DIR") else None
+    app_id, app_key = env.get("SYNCER_GITHUB_APP_ID") or None, env.get("SYNCER_GITHUB_APP_KEY")
+    if (app_id is None) != (not app_key):
+        raise ConfigError(
+            "SYNCER_GITHUB_APP_ID and SYNCER_GITHUB_APP_KEY go together: a GitHub App needs"
+            " its id and the path of its private key"
+        )
+    if app_id is not None and not app_id.isdigit():
+        raise ConfigError(f"SYNCER_GITHUB_APP_ID must be the App's numeric id, not {app_id!r}")
     cpu = os.cpu_count() or 1
     return Settings(
         db_path=Path(env.get("SYNCER_DB") or "syncer.db"),
@@ -245,6 +261,13 @@ def load_settings(
         github_api_url=(env.get("SYNCER_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         github_token=secret("SYNCER_GITHUB_TOKEN"),
         github_timeout=_int(env, "SYNCER_GITHUB_TIMEOUT", 30),
+        github_app_id=app_id,
+        github_app_key=Path(env["SYNCER_GITHUB_APP_KEY"]) if app_key else None,
+        github_app_installation=(
+            _int(env, "SYNCER_GITHUB_APP_INSTALLATION", 0, minimum=1)
+            if env.get("SYNCER_GITHUB_APP_INSTALLATION")
+            else None
+        ),
         webhook_secret=secret("SYNCER_WEBHOOK_SECRET"),
         secret_key=secret("SYNCER_SECRET_KEY"),
         include=_split(env["SYNCER_INCLUDE"]) if env.get("SYNCER_INCLUDE") else DEFAULT_INCLUDE,

@@ -15,13 +15,17 @@ import base64
 import fnmatch
 import os
 import re
+import secrets
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -76,9 +80,66 @@ class FakeGitHubState:
     codeload_url: str | None = None  # another origin for archives; None: this server
     faults: list[Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
+    app: FakeApp | None = None  # when set, API routes need one of its installation tokens
 
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
+
+
+@dataclass
+class FakeApp:
+    """A GitHub App installed on the repository: JWTs signed with the key whose public half
+    is ``public_key`` buy installation tokens that last ``token_lifetime`` seconds of
+    ``clock`` (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-
+    github-app/generating-an-installation-access-token-for-a-github-app)."""
+
+    app_id: str
+    public_key: str  # PEM
+    installation_id: int = 4242
+    token_lifetime: float = 3600.0
+    clock: Callable[[], float] = time.time
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (clock time)
+    jwts_refused: int = 0
+
+    def revoke_all(self) -> None:
+        """Every token dies now (an admin revoked them, or GitHub rotated them early)."""
+        for token in self.tokens:
+            self.tokens[token] = float("-inf")
+
+    def valid_jwt(self, authorization: str) -> bool:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        try:
+            claims = jwt.decode(
+                token,
+                self.public_key,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_iat": False, "require": ["iat", "exp"]},
+            )
+        except jwt.PyJWTError:
+            self.jwts_refused += 1
+            return False
+        now = self.clock()
+        # GitHub's rules: issued in the past, expiring within 10 minutes, this App.
+        fine = (
+            str(claims.get("iss")) == self.app_id
+            and claims["iat"] <= now + 1
+            and now < claims["exp"] <= claims["iat"] + 660
+        )
+        self.jwts_refused += not fine
+        return fine
+
+    def valid_token(self, authorization: str) -> bool:
+        scheme, _, token = authorization.partition(" ")
+        expiry = self.tokens.get(token) if scheme.lower() in ("bearer", "token") else None
+        return expiry is not None and self.clock() < expiry
+
+    def issue(self) -> tuple[str, float]:
+        token = f"ghs_{secrets.token_hex(18)}"
+        expiry = self.clock() + self.token_lifetime
+        self.tokens[token] = expiry
+        return token, expiry
 
 
 class DroppedConnection(httpx.RemoteProtocolError):
@@ -128,7 +189,15 @@ class FakeGitHub:
                 target = path + (f"?{request.url.query}" if request.url.query else "")
                 await _fault_response(fault, target)(scope, receive, send)
                 return
-        if state.token is not None and not path.startswith("/_codeload/"):
+        if state.app is not None and not path.startswith("/_codeload/"):
+            given = request.headers.get("authorization", "")
+            as_app = path.startswith("/app/") or path.endswith("/installation")
+            ok = state.app.valid_jwt(given) if as_app else state.app.valid_token(given)
+            if not ok:
+                message = {"message": "Bad credentials", "status": "401"}
+                await JSONResponse(message, status_code=401)(scope, receive, send)
+                return
+        elif state.token is not None and not path.startswith("/_codeload/"):
             given = request.headers.get("authorization", "")
             if given not in (f"Bearer {state.token}", f"token {state.token}"):
                 message = {"message": "Bad credentials", "status": "401"}
@@ -343,7 +412,22 @@ def _routes(state: FakeGitHubState) -> list[Route]:
             return _not_found()
         return JSONResponse([_content_item(request, state, ref, r) for r in records])
 
+    async def installation(request: Request) -> Response:
+        if not ours(request) or state.app is None:
+            return _not_found()
+        return JSONResponse({"id": state.app.installation_id, "app_id": int(state.app.app_id)})
+
+    async def access_tokens(request: Request) -> Response:
+        app = state.app
+        if app is None or request.path_params["installation"] != str(app.installation_id):
+            return _not_found()
+        token, expiry = app.issue()
+        stamp = datetime.fromtimestamp(expiry, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return JSONResponse({"token": token, "expires_at": stamp}, status_code=201)
+
     return [
+        Route(REPO + "/installation", installation),
+        Route("/app/installations/{installation}/access_tokens", access_tokens, methods=["POST"]),
         Route(REPO, repository),
         Route(REPO + "/commits/{ref:path}", commit),
         Route(REPO + "/branches/{branch:path}", branch),

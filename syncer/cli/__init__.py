@@ -85,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+        if settings.log_level != "DEBUG":  # httpx logs every request at INFO: a flood
+            logging.getLogger("httpx").setLevel(logging.WARNING)
         preflight(settings, args.command)
         return int(args.func(settings, args))
     except ConfigError as exc:

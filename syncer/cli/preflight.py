@@ -57,6 +57,10 @@ def _source(settings: Settings) -> None:
         )
         if found.returncode != 0:
             raise ConfigError(f"SYNCER_GIT_DIR: {git_dir} is not a git repository")
+    else:
+        from syncer.sources import app_credentials
+
+        app_credentials(settings)  # a missing or wrong App key is named now
 
 
 def _serve(settings: Settings) -> None:

@@ -46,7 +46,8 @@ from syncer.sources.github_answers import (
     tree_blobs,
     wants_tarball,
 )
-from syncer.sources.github_api import ClientOptions, GitHubAPI, read_body
+from syncer.sources.github_api import ClientOptions, GitHubAPI, base_headers, read_body
+from syncer.sources.github_app import AppAuth, AppCredentials, Authenticator, TokenAuth
 
 # https://docs.github.com/en/rest/git/blobs#get-a-blob (custom media types)
 RAW = "application/vnd.github.raw+json"
@@ -66,6 +67,7 @@ class GitHubSource:
         *,
         tarball_min_files: int = 16,
         tarball_bytes_per_request: int = 1024 * 1024,
+        app: AppCredentials | None = None,
     ) -> None:
         owner, sep, name = repo.partition("/")
         if not sep or not owner or not name or "/" in name:
@@ -75,7 +77,14 @@ class GitHubSource:
         self.repo = repo
         self.api_url = api_url.rstrip("/")
         base = f"{self.api_url}/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
-        self._api = GitHubAPI(base, self.api_url, token, options or ClientOptions())
+        options = options or ClientOptions()
+        # A GitHub App wins over a token: organisations avoid tokens tied to a person.
+        self.auth: Authenticator = (
+            AppAuth(app, self.api_url, repo, options.clock, base_headers)
+            if app is not None
+            else TokenAuth(token)
+        )
+        self._api = GitHubAPI(base, self.api_url, self.auth, options)
         self.stats = self._api.stats  # the one object, counted where requests are sent
         self.tarball_min_files = tarball_min_files
         self.tarball_bytes_per_request = tarball_bytes_per_request

@@ -32,10 +32,10 @@ from typing import IO, Any, TypeVar
 import httpx
 
 from syncer import __version__
-from syncer.config import Secret
 from syncer.errors import ConfigError, RateLimitedError, RetryableError, SourceError
 from syncer.sources.base import SourceStats
 from syncer.sources.github_answers import error_message, judge_failure, moved_base, number
+from syncer.sources.github_app import Authenticator
 
 T = TypeVar("T")
 
@@ -70,13 +70,14 @@ class GitHubAPI:
     """One repository's API base (``.../repos/{owner}/{name}``) and the rules for asking it."""
 
     def __init__(
-        self, base: str, api_url: str, token: Secret | None, options: ClientOptions
+        self, base: str, api_url: str, auth: Authenticator, options: ClientOptions
     ) -> None:
         if options.max_attempts < 1:
             raise ConfigError("max_attempts must be at least 1")
         self.api_url = api_url
         self._base = base
-        self._token = token
+        self._auth = auth
+        self._api_origin = _origin(httpx.URL(api_url))
         self._own_client = options.client is None
         self._client = options.client or httpx.AsyncClient(
             timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0))
@@ -95,20 +96,21 @@ class GitHubAPI:
     def request(
         self, path: str, *, accept: str = JSON, extra: dict[str, str] | None = None
     ) -> httpx.Request:
-        headers = {
-            "Accept": accept,
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": f"syncer/{__version__}",
-        }
-        if self._token is not None:
-            headers["Authorization"] = f"Bearer {self._token.reveal()}"
-        headers.update(extra or {})
+        """A GET of ``path`` under the repository; its credential is added as it is sent."""
+        headers = {**base_headers(), "Accept": accept, **(extra or {})}
         return self._client.build_request("GET", self._base + path, headers=headers)
 
     def scrub(self, text: str) -> str:
-        if self._token is not None and self._token.reveal():
-            text = text.replace(self._token.reveal(), "**********")
-        return text
+        return self._auth.scrub(text)
+
+    async def _authorize(self, request: httpx.Request) -> None:
+        """The current credential, on the API's own origin only: a redirect to another
+        origin (codeload's signed archive link) never carries it."""
+        request.headers.pop("Authorization", None)
+        if _origin(request.url) == self._api_origin:
+            header = await self._auth.header(self._client)
+            if header is not None:
+                request.headers["Authorization"] = header
 
     async def _send(self, kind: str, request: httpx.Request, follow: bool) -> httpx.Response:
         """The (streamed) answer to ``request``, after at most MAX_REDIRECTS redirects when
@@ -144,6 +146,7 @@ class GitHubAPI:
         the answer inside the attempt, so a connection lost mid-body is retried too."""
         async with self._lock:  # a rate-limit wait holds every request of this source back
             secondary = 0
+            renewed = False  # an App's token is renewed once after a 401, not more
             for attempt in range(1, self.max_attempts + 1):
                 if self._reset_at is not None and self._reset_at > self._clock():
                     wait = self._reset_at - self._clock()
@@ -159,6 +162,7 @@ class GitHubAPI:
                 rate_wait: float | None = None
                 asked_wait: float | None = None
                 cause: Exception | None = None
+                await self._authorize(request)
                 try:
                     response = await self._send(kind, request, follow)
                     try:
@@ -173,6 +177,16 @@ class GitHubAPI:
                 else:
                     self.stats.bytes_fetched += len(body)
                     message = self.scrub(error_message(body))
+                    if response.status_code == 401 and self._auth.renewable:
+                        if not renewed and attempt < self.max_attempts:
+                            # Revoked before its time, or expired early: one fresh token.
+                            renewed = True
+                            self._auth.invalidate()
+                            continue
+                        raise ConfigError(
+                            f"GitHub rejected a fresh installation token (401) for {what}:"
+                            f" {message}; check the App's installation and permissions"
+                        )
                     rate_wait, problem = judge_failure(
                         response.status_code,
                         response.headers,
@@ -270,6 +284,19 @@ class GitHubAPI:
     async def aclose(self) -> None:
         if self._own_client:
             await self._client.aclose()
+
+
+def base_headers() -> dict[str, str]:
+    """What every request to the API carries besides its credential."""
+    return {
+        "Accept": JSON,
+        "X-GitHub-Api-Version": API_VERSION,
+        "User-Agent": f"syncer/{__version__}",
+    }
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 async def read_body(response: httpx.Response) -> bytes:

@@ -40,6 +40,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if level != "DEBUG":  # httpx logs every request to GitHub at INFO: a flood
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
