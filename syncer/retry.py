@@ -35,3 +35,23 @@ def retry_delay(
     step = RETRY_BASE * 2.0 ** min(max(interruptions - 1, 0), 16)
     cap = STORAGE_RETRY_CAP if storage else RETRY_CAP
     return min(cap, step * (1.0 + jitter / 2))
+
+
+# A failing head poll backs off to at most this (or the interval, if longer): a GitHub
+# outage is not hammered every 2 minutes, and the poll is back within half an hour after it.
+POLL_BACKOFF_CAP = 1800.0
+
+
+def poll_delay(
+    interval: float, failures: int, *, jitter: float, rate_limit_wait: float | None = None
+) -> float:
+    """Seconds to the next head poll: the interval, doubled for each failure in a row (up to
+    POLL_BACKOFF_CAP, with up to half again as jitter), and never before a rate-limit reset."""
+    if failures <= 0:
+        delay = interval
+    else:
+        cap = max(interval, POLL_BACKOFF_CAP)
+        delay = min(cap, interval * 2.0 ** min(failures, 16)) * (1.0 + jitter / 2)
+    if rate_limit_wait is not None:
+        delay = max(delay, min(RATE_LIMIT_CAP, rate_limit_wait))
+    return delay

@@ -64,6 +64,7 @@ class LoggedRequest:
     path: str
     query: str
     headers: dict[str, str]  # the Authorization value is replaced by "<redacted>"
+    status: int | None = None  # what the fake answered (None: dropped, or not yet)
 
 
 @dataclass
@@ -155,9 +156,9 @@ class FakeGitHub:
         self.state = state
         self.routes = Starlette(routes=_routes(state))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, raw_send: Send) -> None:
         if scope["type"] != "http":
-            await self.routes(scope, receive, send)
+            await self.routes(scope, receive, raw_send)
             return
         state = self.state
         request = Request(scope)
@@ -165,7 +166,14 @@ class FakeGitHub:
         headers = {
             k: ("<redacted>" if k == "authorization" else v) for k, v in request.headers.items()
         }
-        state.requests.append(LoggedRequest(request.method, path, request.url.query, headers))
+        logged = LoggedRequest(request.method, path, request.url.query, headers)
+        state.requests.append(logged)
+
+        async def send(message: Any) -> None:  # what is answered, recorded on its way out
+            if message["type"] == "http.response.start":
+                logged.status = message["status"]
+            await raw_send(message)
+
         if state.latency:
             await asyncio.sleep(state.latency)
         fault = next((f for f in state.faults if fnmatch.fnmatchcase(path, f.path)), None)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from syncer.config import Settings
 from syncer.errors import FatalError, SyncerError
-from syncer.retry import RETRY_BASE, retry_delay
+from syncer.retry import RETRY_BASE, poll_delay, retry_delay
 from syncer.sources.base import Source
 from syncer.storage import leases, requests, runs
 from syncer.storage.writer import Writer
@@ -65,6 +65,7 @@ class Snapshot:
     run_seconds: tuple[tuple[int, str, float], ...]  # (run id, status, seconds), newest last
     last_poll: tuple[float, str | None] | None  # (epoch seconds, error) of the last head poll
     poll_interval: int
+    next_poll_at: float | None  # epoch seconds; later than the interval after failures
 
 
 class Service:
@@ -90,6 +91,8 @@ class Service:
         self._task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self.last_poll: tuple[float, str | None] | None = None  # (epoch, error): last head poll
+        self.poll_failures = 0  # head polls failed in a row: the next waits longer
+        self.next_poll_at: float | None = None  # epoch seconds of the next head poll
         self._current: requests.SyncRequest | None = None
         self.idle = asyncio.Event()
         self._sleep = sleep or asyncio.sleep  # injected by tests, with the clock
@@ -131,6 +134,7 @@ class Service:
             run_seconds=tuple(self.counters.run_seconds),
             last_poll=self.last_poll,
             poll_interval=self.settings.poll_interval,
+            next_poll_at=self.next_poll_at,
         )
 
     def note_refused(self, status_code: int) -> None:
@@ -187,9 +191,11 @@ class Service:
             head = await self.source.resolve_head(self.settings.branch)
         except SyncerError as exc:
             self.last_poll = (self._clock(), str(exc))
-            log.warning("head poll failed: %s", exc)
+            self.poll_failures += 1
+            log.warning("head poll failed (%d in a row): %s", self.poll_failures, exc)
             return False
         self.last_poll = (self._clock(), None)
+        self.poll_failures = 0
         behind = await self.writer.run(runs.note_head, self.oid, head, utc_now())
         if not behind or self._current is not None:
             return False
@@ -199,9 +205,21 @@ class Service:
         log.info("head poll: the branch is at %s, ahead of the database; sync queued", head[:12])
         return True
 
+    def next_poll_delay(self) -> float:
+        until = self.source.stats.rate_limited_until
+        return poll_delay(
+            self.settings.poll_interval,
+            self.poll_failures,
+            jitter=self._rng.random(),
+            rate_limit_wait=None if until is None else until - self._clock(),
+        )
+
     async def _poll_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.poll_interval)
+            # Real time, not the injected sleep: that one is the retry waits tests observe.
+            delay = self.next_poll_delay()
+            self.next_poll_at = time.time() + delay
+            await asyncio.sleep(delay)
             try:
                 await self.poll_head()
             except FatalError as exc:  # the database refuses writes: health says why

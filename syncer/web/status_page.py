@@ -73,6 +73,7 @@ async def collect(service: Service) -> dict[str, Any]:
         if snap.last_poll is None
         else {"at": _iso(snap.last_poll[0]), "error": snap.last_poll[1]}
     )
+    data["next_poll_at"] = None if snap.next_poll_at is None else _iso(snap.next_poll_at)
     data["last_delivery_at"] = data["deliveries"][0]["received_at"] if data["deliveries"] else None
     commit = data["synced_commit"] or data["branch_head"]
     for failed in data["failed_files"]:
@@ -218,7 +219,8 @@ def _poll(data: dict[str, Any], now: datetime) -> str:
     if last is None:
         return f"{every}; none yet"
     outcome = f"failed: {_e(last['error'])}" if last["error"] else "ok"
-    return f"{every}; last {_since(last['at'], now)}, {outcome}"
+    following = f"; next at {_e(data['next_poll_at'])}" if data["next_poll_at"] else ""
+    return f"{every}; last {_since(last['at'], now)}, {outcome}{following}"
 
 
 def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:

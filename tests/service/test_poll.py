@@ -9,13 +9,18 @@ from pathlib import Path
 
 import httpx
 
+from syncer.config import Secret, Settings
 from syncer.sources.git import GitSource
+from syncer.sources.github import GitHubSource
 from syncer.storage import requests, runs
 from syncer.storage.writer import Writer
 from syncer.sync.coordinator import Service
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
+from syncer_dev.fake_github import FakeGitHubState
+from syncer_dev.fake_github import create_app as fake_github
 from syncer_dev.gitrepo import GitRepo
+from syncer_dev.server import serve_in_thread
 from tests.support.live import LiveServer, service_settings, ttl, wait_idle
 from tests.support.runs import run_sync, settings_for
 
@@ -62,24 +67,25 @@ def test_a_failed_poll_is_recorded_and_queues_nothing(git_repo: GitRepo, db_path
     settings = settings_for(git_repo, db_path, poll_interval=0)
     assert run_sync(settings).status == "done"
 
-    async def go() -> tuple[bool, object, requests.SyncRequest | None]:
+    async def go() -> tuple[bool, object, requests.SyncRequest | None, int]:
         writer = Writer(db_path)
         gone = GitSource(db_path.parent / "no-such-repository")
         service = Service(settings, gone, writer, clock=lambda: 2000.0)
         try:
             queued = await service.poll_head()
             pending = await writer.read(requests.pending_request, settings.ontology_id)
-            return queued, service.last_poll, pending
+            return queued, service.last_poll, pending, service.poll_failures
         finally:
             writer.close()
 
-    queued, last_poll, pending = asyncio.run(go())
+    queued, last_poll, pending, failures = asyncio.run(go())
     missing = db_path.parent / "no-such-repository"
     assert (queued, last_poll, pending) == (
         False,
         (2000.0, f"git repository {missing} does not exist"),
         None,
     )
+    assert failures == 1
 
 
 def test_a_lost_delivery_is_caught_by_the_poll_within_one_interval(
@@ -97,3 +103,59 @@ def test_a_lost_delivery_is_caught_by_the_poll_within_one_interval(
     assert data["last_poll"] is not None and data["last_poll"]["error"] is None
     assert data["verdict_level"] == "in step"
     assert data["deliveries"] == []
+
+
+def test_unchanged_polls_on_github_are_304s_and_a_new_head_is_caught(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    """Over loopback against the fake GitHub: while the head is unchanged each poll is one
+    conditional request answered 304 (free against the rate limit, GitHub docs:
+    "conditional requests"); a pushed commit whose delivery was lost is queued."""
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    state = FakeGitHubState(git_repo.path, full_name="acme/ontology", token="t")
+    with serve_in_thread(fake_github(state)) as url:
+        settings = Settings(
+            db_path=db_path,
+            repo="acme/ontology",
+            github_api_url=url,
+            github_token=Secret("t"),
+            poll_interval=0,
+            workers=2,
+        )
+
+        async def go() -> list[bool]:
+            writer = Writer(db_path)
+            source = GitHubSource("acme/ontology", url, Secret("t"))
+            service = Service(settings, source, writer)
+            try:
+                await service.start()
+                await service.request("resync", False, "first sync")
+                await asyncio.wait_for(service.idle.wait(), 60)
+                # The first poll learns the default branch and the head's ETag (the run
+                # read the head from the archive it downloaded, not from this endpoint).
+                assert await service.poll_head() is False
+                state.requests.clear()
+                answers = [await service.poll_head() for _ in range(3)]
+                git_repo.commit_files({"b.ttl": ttl("B", "A", "B")})  # delivery lost
+                answers.append(await service.poll_head())
+                return answers
+            finally:
+                await service.stop()
+                await source.aclose()
+                writer.close()
+
+        answers = asyncio.run(go())
+    head_path = "/repos/acme/ontology/commits/main"
+    assert answers == [False, False, False, True]
+    assert [(r.path, r.status) for r in state.requests] == [
+        (head_path, 304),
+        (head_path, 304),
+        (head_path, 304),
+        (head_path, 200),
+    ]
+    assert all("if-none-match" in r.headers for r in state.requests)
+    with sqlite3.connect(db_path) as conn:
+        kind, trigger = conn.execute(
+            "SELECT kind, trigger FROM sync_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert (kind, trigger) == ("poll", f"head poll: {git_repo.head()[:12]}")
