@@ -9,9 +9,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from syncer.errors import ConfigError
+
+if TYPE_CHECKING:
+    from syncer.repositories import Repository
 
 DEFAULT_INCLUDE: tuple[str, ...] = (
     "*.ttl",
@@ -77,6 +81,8 @@ SETTINGS_HELP = (
     SettingHelp("SYNCER_DB", "./syncer.db", "the SQLite file (its directory must exist)"),
     SettingHelp("SYNCER_REPO", "none", "owner/name on GitHub; serve accepts its deliveries only"),
     SettingHelp("SYNCER_GIT_DIR", "none", "a local git repository instead of GitHub"),
+    SettingHelp("SYNCER_REPOS", "none", "several: owner/a,owner/b@branch (instead of SYNCER_REPO)"),
+    SettingHelp("SYNCER_CONFIG", "none", "several, each with its settings: a TOML file"),
     SettingHelp("SYNCER_BRANCH", "the default branch", "the branch to follow"),
     SettingHelp("SYNCER_GITHUB_API_URL", "https://api.github.com", "GitHub's API base URL"),
     SettingHelp("SYNCER_GITHUB_TOKEN", "none", "token for the API (Contents: read)"),
@@ -140,6 +146,9 @@ class Settings:
     log_level: str = "INFO"
     poll_interval: int = 120  # seconds between branch-head polls; 0 disables them
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Several repositories (SYNCER_REPOS / SYNCER_CONFIG); empty: the one above.
+    # repositories.each_repository turns them into one Settings each.
+    repositories: tuple[Repository, ...] = ()
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -234,6 +243,7 @@ def load_settings(
     if env_file is not None and env_file.is_file():
         env.update(read_env_file(env_file))
     env.update(os.environ if environ is None else environ)
+    everything = dict(env)  # SYNCER_CONFIG may name other variables for its secrets
     env = {k: v for k, v in env.items() if k.startswith("SYNCER_")}
 
     def secret(name: str) -> Secret | None:
@@ -244,6 +254,7 @@ def load_settings(
     if repo is not None and repo.count("/") != 1:
         raise ConfigError(f"SYNCER_REPO must be owner/name, not {repo!r}")
     git_dir = Path(env["SYNCER_GIT_DIR"]) if env.get("SYNCER_GIT_DIR") else None
+    several = _several(env, everything, one=repo is not None or git_dir is not None)
     app_id, app_key = env.get("SYNCER_GITHUB_APP_ID") or None, env.get("SYNCER_GITHUB_APP_KEY")
     if (app_id is None) != (not app_key):
         raise ConfigError(
@@ -282,7 +293,33 @@ def load_settings(
         public_status=_bool(env, "SYNCER_PUBLIC_STATUS"),
         log_level=_choice(env, "SYNCER_LOG_LEVEL", "INFO", LOG_LEVELS),
         poll_interval=_int(env, "SYNCER_POLL_INTERVAL", 120, minimum=0),
+        repositories=several,
     )
+
+
+def _several(
+    env: Mapping[str, str], everything: Mapping[str, str], *, one: bool
+) -> tuple[Repository, ...]:
+    from syncer.repositories import parse_config, parse_repos
+
+    listed, config = env.get("SYNCER_REPOS"), env.get("SYNCER_CONFIG")
+    if listed and config:
+        raise ConfigError("SYNCER_REPOS and SYNCER_CONFIG both name repositories: set one")
+    if (listed or config) and one:
+        raise ConfigError(
+            "SYNCER_REPO / SYNCER_GIT_DIR name one repository and SYNCER_REPOS /"
+            " SYNCER_CONFIG several: set one kind (a repository's git_dir goes in the file)"
+        )
+    if listed:
+        return parse_repos(listed)
+    if config:
+        path = Path(config)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"SYNCER_CONFIG: cannot read {path}: {exc}") from exc
+        return parse_config(text, path, everything)
+    return ()
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

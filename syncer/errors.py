@@ -66,3 +66,7 @@ class PayloadTooLarge(HTTPError):
 
 class BadRequest(HTTPError):
     status_code = 400
+
+
+class NotFound(HTTPError):
+    status_code = 404

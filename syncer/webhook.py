@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -182,3 +182,23 @@ def decide(delivery: Delivery, *, repo: str | None, branch: str | None) -> Decis
     if delivery.deleted:
         return Decision(IGNORED, 202, f"branch {followed} was deleted; nothing to sync")
     return Decision(QUEUED, 202, f"sync of {followed} queued")
+
+
+def route(
+    delivery: Delivery, followed: Sequence[tuple[str | None, str | None]]
+) -> tuple[int | None, Decision]:
+    """Which of the ``followed`` (repository, branch) pairs a delivery is for, and what it
+    asks. One followed repository decides as :func:`decide` always has (another repository
+    is refused with 403). With several (issue 15), a repository not followed is ignored
+    with 202 and the reason, and counted: one hook may serve an organisation's repositories,
+    only some of which are followed; a push goes to the pair whose branch it names."""
+    if len(followed) == 1:
+        repo, branch = followed[0]
+        return 0, decide(delivery, repo=repo, branch=branch)
+    named = (delivery.repository or "").lower()
+    matches = [i for i, (repo, _) in enumerate(followed) if repo and repo.lower() == named]
+    if not matches:
+        shown = delivery.repository or "(no repository named)"
+        return None, Decision(IGNORED, 202, f"repository {shown} is not followed here")
+    decisions = [(i, decide(delivery, repo=followed[i][0], branch=followed[i][1])) for i in matches]
+    return next((d for d in decisions if d[1].enqueue), decisions[0])

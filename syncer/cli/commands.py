@@ -58,7 +58,17 @@ async def run_sync(settings: Settings, *, force: bool, out: TextIO, err: TextIO)
 
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
-    return asyncio.run(run_sync(settings, force=args.force, out=sys.stdout, err=sys.stderr))
+    """Every followed repository in turn (one, usually); the exit code is the worst."""
+    from syncer.repositories import each_repository
+
+    worst = EXIT_OK
+    configs = each_repository(settings)
+    for each in configs:
+        if len(configs) > 1:
+            print(f"{each.ontology_id} ({each.source_label}):")
+        code = asyncio.run(run_sync(each, force=args.force, out=sys.stdout, err=sys.stderr))
+        worst = max(worst, code)
+    return worst
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -76,6 +86,37 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    """One repository's status; with several, each one's after the other (``--json``: a
+    list under ``repositories``)."""
+    from syncer.repositories import each_repository
+
+    configs = each_repository(settings)
+    if len(configs) == 1:
+        return _status_of(configs[0], args)
+    if args.json:
+        every = [_status_data(each) for each in configs]
+        print(json.dumps({"repositories": every}, indent=2, ensure_ascii=False, sort_keys=True))
+        return EXIT_OK
+    for number, each in enumerate(configs):
+        if number:
+            print()
+        print(f"== {each.ontology_id}")
+        _status_of(each, args)
+    return EXIT_OK
+
+
+def _status_of(settings: Settings, args: argparse.Namespace) -> int:
+    data = _status_data(settings)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+    elif sys.stdout.isatty():
+        print_status(data, sys.stdout)
+    else:
+        print(render_text(data))
+    return EXIT_OK
+
+
+def _status_data(settings: Settings) -> dict[str, Any]:
     from syncer.storage import views
     from syncer.storage.db import connect
 
@@ -92,13 +133,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         now=datetime.now(UTC),
     )
     data["verdict"], data["verdict_level"] = verdict.text, verdict.level
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
-    elif sys.stdout.isatty():
-        print_status(data, sys.stdout)
-    else:
-        print(render_text(data))
-    return EXIT_OK
+    return data
 
 
 def _commit_all(repo_dir: Path, message: str) -> None:

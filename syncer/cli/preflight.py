@@ -24,10 +24,13 @@ def preflight(settings: Settings, command: str) -> None:
             f"SYNCER_DB: no database at {settings.db_path}; `syncer sync` creates and fills"
             " it (`syncer migrate` creates it empty)"
         )
-    if command in NEEDS_SOURCE:
-        _source(settings)
-    if command == "serve":
-        _serve(settings)
+    from syncer.repositories import each_repository
+
+    for each in each_repository(settings):
+        if command in NEEDS_SOURCE:
+            _source(each)
+        if command == "serve":
+            _serve(each)
 
 
 def _database_directory(db_path: Path) -> None:

@@ -28,12 +28,16 @@ from dataclasses import dataclass
 from syncer.model import FileContribution, TreeEntry
 from syncer.storage import files as store
 from syncer.storage import runs
-from syncer.storage.writer import Writer
+from syncer.storage.writer import BACKGROUND, Writer
 
 log = logging.getLogger("syncer.file_batches")
 
 MAX_FILES = 512
 MAX_ROWS = 250_000
+# While runs of several repositories share the writer, batches stay small, so a one-file
+# push to one repository waits for one short transaction of another's big sync, not for
+# a 512-file one (issue 15: fairness between repositories; docs/performance.md).
+SHARED_MAX_FILES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,12 @@ class Written:
     contribution: FileContribution | None  # what was recorded (None for a delete)
 
 
-def take_batch(first: Item, pending: list[Item]) -> tuple[list[Item], list[Item]]:
+def take_batch(
+    first: Item, pending: list[Item], max_files: int = MAX_FILES
+) -> tuple[list[Item], list[Item]]:
     """The next batch: ``first`` and what follows it, within the caps; and the rest."""
     taken, rows = 0, first.rows
-    while taken < len(pending) and taken + 1 < MAX_FILES and rows + pending[taken].rows <= MAX_ROWS:
+    while taken < len(pending) and taken + 1 < max_files and rows + pending[taken].rows <= MAX_ROWS:
         rows += pending[taken].rows
         taken += 1
     return [first, *pending[:taken]], pending[taken:]
@@ -167,9 +173,17 @@ class FileCommitter:
                     closed = True
                     break
                 pending.append(nxt)
-            batch, pending = take_batch(pending[0], pending[1:])
-            written = await self._writer.run(
-                write_batch, self._oid, self._parser_version, batch, self._clock()
+            shared = self._writer.runs > 1
+            batch, pending = take_batch(
+                pending[0], pending[1:], SHARED_MAX_FILES if shared else MAX_FILES
             )
+            # Bulk work: after any other call waiting for the writer (writer.BACKGROUND).
+            token = BACKGROUND.set(True)
+            try:
+                written = await self._writer.run(
+                    write_batch, self._oid, self._parser_version, batch, self._clock()
+                )
+            finally:
+                BACKGROUND.reset(token)
             self.transactions += 1
             self._on_written(written)

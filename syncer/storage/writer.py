@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from syncer.errors import FatalError, RetryableError
 from syncer.storage.db import classify, connect, immediate, restore_sidecars
@@ -27,6 +31,58 @@ P = ParamSpec("P")
 ConnFn = Callable[Concatenate[sqlite3.Connection, P], T]
 
 BUSY_ATTEMPTS = 8
+# Set while a caller hands over bulk work (a run's file batches): its calls run after any
+# other call waiting for the writer. A one-file push to one repository, a delivery being
+# recorded or a run's bookkeeping then waits for at most the one batch in progress, not
+# for every batch queued by another repository's initial sync (issue 15: fairness).
+BACKGROUND: ContextVar[bool] = ContextVar("syncer_writer_background", default=False)
+
+
+class PriorityThread(Executor):
+    """A single thread running submitted calls in order, calls submitted under
+    :data:`BACKGROUND` after all others (first come, first served within each class)."""
+
+    def __init__(self, name: str) -> None:
+        self._ready = threading.Condition()
+        self._heap: list[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
+        self._order = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if kwargs:
+            raise TypeError("PriorityThread.submit takes positional arguments only")
+        future: Future[T] = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("cannot schedule new calls after shutdown")
+            rank = 1 if BACKGROUND.get() else 0
+            heapq.heappush(self._heap, (rank, next(self._order), future, fn, args))
+            self._ready.notify()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._heap and not self._closed:
+                    self._ready.wait()
+                if not self._heap:
+                    return
+                _, _, future, fn, args = heapq.heappop(self._heap)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to the caller, as an executor does
+                future.set_exception(exc)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+        if wait:
+            self._thread.join()
 
 
 def _bind(
@@ -46,8 +102,11 @@ class Writer:
     def __init__(self, db_path: Path, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.db_path = Path(db_path)
         self._sleep = sleep
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncer-writer")
+        self._executor = PriorityThread("syncer-writer")
         self._conn: sqlite3.Connection | None = None
+        # Runs going now (several with several repositories: Service counts them): their
+        # file batches stay small while they share this thread (file_batches.py).
+        self.runs = 0
         # Reads for the status page, metrics and health: their own thread and connection,
         # so a long write transaction never delays them (WAL: they see the last commit).
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncer-reader")
@@ -97,7 +156,8 @@ class Writer:
     def call(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Synchronously run ``fn`` in a transaction (for code not on an event loop)."""
         bound = _bind(fn, *args, **kwargs)
-        return self._executor.submit(self._call, bound, True).result()
+        result: T = self._executor.submit(self._call, bound, True).result()
+        return result
 
     async def run(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(conn, ...)`` in one BEGIN IMMEDIATE transaction on the writer thread."""

@@ -320,9 +320,13 @@ class Service:
                 request.force,
                 extra={"run": request.run_id, "request": request.id},
             )
-            result: RunResult = await self.engine.sync(
-                force=request.force, kind=request.kind, run_id=request.run_id
-            )
+            self.writer.runs += 1
+            try:
+                result: RunResult = await self.engine.sync(
+                    force=request.force, kind=request.kind, run_id=request.run_id
+                )
+            finally:
+                self.writer.runs -= 1
             status = result.status
             self.counters.fatal = None
             log.info(

@@ -67,6 +67,11 @@ def holder_is_gone(owner: str, host: str, exists: Callable[[int], bool] = pid_ex
     return owner_host == host and pid.isdigit() and not exists(int(pid))
 
 
+def lease_name(oid: str) -> str:
+    """One lease per ontology: several repositories reconcile each on its own."""
+    return LEASE if oid == "default" else f"{LEASE}:{oid}"
+
+
 async def reconcile(
     service: Service,
     *,
@@ -76,14 +81,15 @@ async def reconcile(
 ) -> int | None:
     """Queue a reconciliation unless another live process holds the lease; the run id or None."""
     now = datetime.now(UTC)
-    took = await service.writer.run(leases.take_lease, LEASE, service.owner, now, LEASE_TTL)
+    lease = lease_name(service.oid)
+    took = await service.writer.run(leases.take_lease, lease, service.owner, now, LEASE_TTL)
     if not took:
-        holder = await service.writer.read(leases.lease_holder, LEASE)
+        holder = await service.writer.read(leases.lease_holder, lease)
         host = service.owner.rpartition(":")[0]  # owners are host:pid (Service.owner)
         if holder is not None and holder_is_gone(holder[0], host):
             log.warning("taking over the reconciliation lease of %s: it has exited", holder[0])
             took = await service.writer.run(
-                leases.take_over_lease, LEASE, service.owner, holder[0], now, LEASE_TTL
+                leases.take_over_lease, lease, service.owner, holder[0], now, LEASE_TTL
             )
     if not took:
         log.info("reconciliation skipped: another process holds the lease")
@@ -125,20 +131,22 @@ async def catch_up(service: Service, now: datetime | None = None) -> int | None:
     return await reconcile(service, trigger=f"reconciliation caught up on start (last: {last[1]})")
 
 
-def start_scheduler(service: Service) -> AsyncIOScheduler:
-    """Started inside the lifespan (it needs the running loop); shut down there too."""
-    settings = service.settings
+def start_scheduler(*services: Service) -> AsyncIOScheduler:
+    """Started inside the lifespan (it needs the running loop); shut down there too. One job
+    per repository, all on the shared cron (each takes its own lease)."""
+    settings = services[0].settings
     cron = trigger(settings.reconcile_cron, settings.timezone)
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
-    scheduler.add_job(
-        reconcile,
-        cron,
-        args=[service],
-        id="reconcile",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=6 * 3600,
-        replace_existing=True,
-    )
+    for service in services:
+        scheduler.add_job(
+            reconcile,
+            cron,
+            args=[service],
+            id=lease_name(service.oid),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=6 * 3600,
+            replace_existing=True,
+        )
     scheduler.start()
     return scheduler

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -28,7 +29,8 @@ from syncer.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from syncer.sources import Source, build_source
+from syncer.repositories import each_repository
+from syncer.sources import Source
 from syncer.storage import deliveries, requests
 from syncer.storage.group_commit import GroupCommit
 from syncer.storage.migrate import ensure_schema
@@ -38,6 +40,7 @@ from syncer.sync.coordinator import Service
 from syncer.sync.engine import utc_now
 from syncer.web import auth, metrics
 from syncer.web import status_page as pages
+from syncer.web.followed import Followed, start_followed, stop_followed
 
 log = logging.getLogger("syncer.app")
 SESSION_COOKIE = "syncer_session"
@@ -87,8 +90,15 @@ async def read_body(request: Request, limit: int = webhook.MAX_BODY_BYTES) -> by
     return b"".join(chunks)
 
 
+def _followed(request: Request) -> Followed:
+    followed: Followed = request.app.state.followed
+    return followed
+
+
 def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
+    """The repository a request is about (``?repository=`` when several are followed)."""
+    service = _followed(request).for_request(request)
+    assert service is not None
     return service
 
 
@@ -101,17 +111,11 @@ def _answered(request: Request, outcome: str) -> None:
 
 async def post_webhook(request: Request) -> Response:
     request.state.began = time.perf_counter()
-    settings: Settings = request.app.state.settings
-    assert settings.webhook_secret is not None
     body = await read_body(request)
-    webhook.verify_signature(
-        settings.webhook_secret.reveal().encode("utf-8"),
-        body,
-        request.headers.get(webhook.SIGNATURE_HEADER),
-    )
+    followed = _followed(request)
+    signed_with = followed.verify(body, request.headers.get(webhook.SIGNATURE_HEADER))
     delivery = webhook.parse_delivery(request.headers, body)
-    service = _service(request)
-    decision = webhook.decide(delivery, repo=settings.repo, branch=request.app.state.branch)
+    service, decision = followed.route(delivery, signed_with)
     if decision.outcome == webhook.REFUSED:
         # Refused (403) like a bad signature: nothing recorded, and before the dedupe, so a
         # refused delivery id neither shadows nor is shadowed by one from the followed repo.
@@ -246,7 +250,8 @@ async def post_resync(request: Request) -> Response:
     run_id = (await service.request("resync", force, trigger)).run_id
     log.info("resync requested (force=%s)", force, extra={"run": run_id})
     if "text/html" in request.headers.get("accept", "") and "csrf" in fields:
-        return RedirectResponse("/", status_code=303)
+        back = f"/?repository={quote(service.oid, safe='')}" if _followed(request).several else "/"
+        return RedirectResponse(back, status_code=303)
     return JSONResponse({"run_id": run_id, "status": "queued"}, status_code=202)
 
 
@@ -258,7 +263,11 @@ def _status_allowed(request: Request) -> bool:
 async def get_status_json(request: Request) -> Response:
     if not _status_allowed(request):
         raise Unauthorized("admin token or session required")
-    return JSONResponse(await pages.collect(_service(request)))
+    followed = _followed(request)
+    service = followed.for_request(request, required=False)
+    if service is None:  # several repositories, none named: each one's summary, and in total
+        return JSONResponse(await pages.collect_all(followed.services))
+    return JSONResponse(await pages.collect(service))
 
 
 async def get_index(request: Request) -> Response:
@@ -279,18 +288,26 @@ async def get_index(request: Request) -> Response:
     if not _status_allowed(request):
         return pages.login_page()
     session = auth.load_session(settings, request.cookies.get(SESSION_COOKIE))
-    data = await pages.collect(_service(request))
-    return pages.status_page(data, csrf=session.csrf if session else None)
+    followed = _followed(request)
+    service = followed.for_request(request, required=False)
+    if service is None:
+        return pages.summary_page(await pages.collect_all(followed.services))
+    data = await pages.collect(service)
+    return pages.status_page(
+        data,
+        csrf=session.csrf if session else None,
+        repository=service.oid if followed.several else None,
+    )
 
 
 async def get_healthz(request: Request) -> Response:
-    healthy, reason = await pages.health(_service(request))
+    healthy, reason = await pages.health(_followed(request).services)
     return PlainTextResponse(reason, status_code=200 if healthy else 503)
 
 
 async def get_metrics(request: Request) -> Response:
     instruments: metrics.Instruments = request.app.state.instruments
-    body = await instruments.render(_service(request))
+    body = await instruments.render(_followed(request).services)
     return Response(body, media_type=metrics.CONTENT_TYPE)
 
 
@@ -337,7 +354,7 @@ def create_app(
 ) -> Starlette:
     """The app; ``source`` replaces the one the settings name (tests slow it down or make it
     fail), ``sleep``/``clock``/``rng`` the coordinator's waits before retrying (tests)."""
-    if settings.webhook_secret is None:
+    if any(each.webhook_secret is None for each in each_repository(settings)):
         raise ConfigError("SYNCER_WEBHOOK_SECRET is not set: refusing to serve unsigned webhooks")
 
     @asynccontextmanager
@@ -351,35 +368,30 @@ def create_app(
             )
         ensure_schema(settings.db_path)
         writer = Writer(settings.db_path)
-        repo = source if source is not None else build_source(settings)
-        # Pushes are matched against the branch the source reads: SYNCER_BRANCH, else a local
-        # repository's checked-out branch (not the payload's default branch, which may be
-        # another: issue 14), else GitHub's default branch as each payload names it.
-        app.state.branch = settings.branch or await repo.followed_branch()
-        service = Service(
+        followed = await start_followed(
             settings,
-            repo,
             writer,
+            source=source,
             sleep=sleep,
             clock=clock,
             rng=rng,
             observer=app.state.instruments,
         )
-        app.state.service = service
+        app.state.followed = followed
+        app.state.service = followed.services[0]  # the one, when there is one (tests)
         # A burst of deliveries is recorded in a few transactions, not one each.
         app.state.deliveries = GroupCommit(writer, _record)
-        await service.start()
-        scheduler = reconcile.start_scheduler(service)
-        try:
-            await reconcile.catch_up(service)
-        except FatalError as exc:  # a read-only or full database: serve, /healthz says why
-            log.error("no catch-up reconciliation: %s", exc)
+        scheduler = reconcile.start_scheduler(*followed.services)
+        for service in followed.services:
+            try:
+                await reconcile.catch_up(service)
+            except FatalError as exc:  # a read-only or full database: serve, /healthz says why
+                log.error("no catch-up reconciliation: %s", exc)
         try:
             yield
         finally:
             scheduler.shutdown(wait=False)
-            await service.stop()
-            await repo.aclose()
+            await stop_followed(followed)
             writer.close()
 
     app = Starlette(

@@ -17,7 +17,7 @@ The metric names and their meaning are listed in docs/operations.md.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -45,20 +45,37 @@ def behind_seconds(state: SyncState, now: datetime) -> float | None:
 
 
 class _Figures(Collector):
-    """The figures read at scrape time; :meth:`Instruments.render` sets them first."""
+    """The figures read at scrape time; :meth:`Instruments.render` sets them first. With
+    several repositories, the per-repository figures carry an ``ontology_id`` label; with
+    one, the series are those of a single-repository service, unchanged."""
 
     def __init__(self) -> None:
-        self.db: views.MetricFigures | None = None
-        self.snap: Snapshot | None = None
+        self.each: list[tuple[str, views.MetricFigures, Snapshot]] = []
 
     def collect(self) -> Iterator[Metric]:
-        db, snap = self.db, self.snap
-        if db is None or snap is None:
+        if not self.each:
             return
+        several = len(self.each) > 1
+        extra = ["ontology_id"] if several else []
+
+        Family = GaugeMetricFamily | CounterMetricFamily
+
+        def family(
+            kind: type[GaugeMetricFamily] | type[CounterMetricFamily],
+            name: str,
+            text: str,
+            *labels: str,
+        ) -> Family:
+            return kind(name, text, labels=[*labels, *extra])
+
+        def add(metric: Family, oid: str, value: float, *labels: str) -> None:
+            metric.add_metric([*labels, *([oid] if several else [])], value)
+
+        # The delivery log is shared: counted once, whichever repository it went to.
         deliveries = CounterMetricFamily(
             "syncer_deliveries", "Webhook deliveries recorded, by outcome.", labels=["outcome"]
         )
-        for outcome, n in sorted(db.deliveries_by_outcome.items()):
+        for outcome, n in sorted(self.each[0][1].deliveries_by_outcome.items()):
             deliveries.add_metric([outcome], n)
         yield deliveries
         refused = CounterMetricFamily(
@@ -67,48 +84,54 @@ class _Figures(Collector):
             " repository, storage fault), by HTTP status; this process.",
             labels=["status"],
         )
-        for code, n in snap.refused:
+        totals: dict[int, int] = {}
+        for _, _, snap in self.each:
+            for code, n in snap.refused:
+                totals[code] = totals.get(code, 0) + n
+        for code, n in sorted(totals.items()):
             refused.add_metric([str(code)], n)
         yield refused
-        runs = GaugeMetricFamily("syncer_runs", "Sync runs, by status.", labels=["status"])
-        for status, n in sorted(db.runs_by_status.items()):
-            runs.add_metric([status], n)
-        yield runs
-        files = GaugeMetricFamily(
-            "syncer_files", "Files of the tree, by status.", labels=["status"]
-        )
-        for status in ("ok", "failed", "skipped"):
-            files.add_metric([status], db.files_by_status.get(status, 0))
-        yield files
-        yield GaugeMetricFamily(
-            "syncer_queue_depth", "Pending sync requests.", value=db.queue_depth
-        )
-        yield CounterMetricFamily(
+        runs = family(GaugeMetricFamily, "syncer_runs", "Sync runs, by status.", "status")
+        files = family(GaugeMetricFamily, "syncer_files", "Files of the tree, by status.", "status")
+        depth = family(GaugeMetricFamily, "syncer_queue_depth", "Pending sync requests.")
+        requests = family(
+            CounterMetricFamily,
             "syncer_source_requests",
             "Requests made to the source by this process.",
-            value=snap.source_requests,
         )
-        yield GaugeMetricFamily(
+        waits = family(
+            GaugeMetricFamily,
             "syncer_rate_limit_wait_seconds",
             "Seconds left until the source's rate limit resets.",
-            value=max(0.0, (snap.rate_limited_until or 0.0) - time.time()),
         )
-        yield GaugeMetricFamily(
-            "syncer_running", "1 while a sync run is going.", value=int(snap.run is not None)
+        running = family(GaugeMetricFamily, "syncer_running", "1 while a sync run is going.")
+        behind = family(
+            GaugeMetricFamily,
+            "syncer_behind_seconds",
+            "Seconds since the database last matched the branch head (0: in step).",
         )
-        behind = behind_seconds(db.state, datetime.now(UTC))
-        if behind is not None:
-            yield GaugeMetricFamily(
-                "syncer_behind_seconds",
-                "Seconds since the database last matched the branch head (0: in step).",
-                value=behind,
-            )
-        if db.state.synced_at is not None:
-            yield GaugeMetricFamily(
-                "syncer_last_synced_timestamp_seconds",
-                "When the database last reached a head (Unix time).",
-                value=datetime.fromisoformat(db.state.synced_at).timestamp(),
-            )
+        synced = family(
+            GaugeMetricFamily,
+            "syncer_last_synced_timestamp_seconds",
+            "When the database last reached a head (Unix time).",
+        )
+        now = datetime.now(UTC)
+        for oid, db, snap in self.each:
+            for status, n in sorted(db.runs_by_status.items()):
+                add(runs, oid, n, status)
+            for status in ("ok", "failed", "skipped"):
+                add(files, oid, db.files_by_status.get(status, 0), status)
+            add(depth, oid, db.queue_depth)
+            add(requests, oid, snap.source_requests)
+            add(waits, oid, max(0.0, (snap.rate_limited_until or 0.0) - time.time()))
+            add(running, oid, int(snap.run is not None))
+            lag = behind_seconds(db.state, now)
+            if lag is not None:
+                add(behind, oid, lag)
+            if db.state.synced_at is not None:
+                add(synced, oid, datetime.fromisoformat(db.state.synced_at).timestamp())
+        yield from (runs, files, depth, requests, waits, running)
+        yield from (m for m in (behind, synced) if m.samples)
 
 
 class Instruments:
@@ -156,8 +179,11 @@ class Instruments:
         if outcome == "duplicate":
             self.duplicates.inc()
 
-    async def render(self, service: Service) -> bytes:
-        figures = await service.writer.query(views.metric_figures, service.oid)
+    async def render(self, services: Sequence[Service]) -> bytes:
+        each = []
+        for service in services:
+            figures = await service.writer.query(views.metric_figures, service.oid)
+            each.append((service.oid, figures, service.snapshot()))
         # No await between setting the figures and writing them out: one scrape's figures.
-        self._figures.db, self._figures.snap = figures, service.snapshot()
+        self._figures.each = each
         return generate_latest(self.registry)

@@ -17,9 +17,11 @@ import asyncio
 import html
 import itertools
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import HTMLResponse
 
@@ -100,14 +102,84 @@ def _duration(started: str | None, finished: str | None) -> float | None:
     return round(delta.total_seconds(), 1)
 
 
-async def health(service: Service) -> tuple[bool, str]:
-    problem = await asyncio.to_thread(storage_problem, service.settings.db_path)
+async def health(services: Sequence[Service]) -> tuple[bool, str]:
+    """The database takes writes and no repository's last run failed fatally."""
+    problem = await asyncio.to_thread(storage_problem, services[0].settings.db_path)
     if problem is not None:
         return False, problem
-    last = await service.writer.query(runs.last_ended_status, service.oid)
-    if last == "failed" or service.snapshot().fatal is not None:
-        return False, "last run failed fatally"
+    for service in services:
+        last = await service.writer.query(runs.last_ended_status, service.oid)
+        if last == "failed" or service.snapshot().fatal is not None:
+            named = f" ({service.oid})" if len(services) > 1 else ""
+            return False, f"last run failed fatally{named}"
     return True, "ok"
+
+
+# What the summary of several repositories keeps of each one's data.
+SUMMARY_KEYS = (
+    "ontology_id",
+    "source",
+    "branch",
+    "verdict",
+    "verdict_level",
+    "synced_commit",
+    "synced_at",
+    "branch_head",
+    "behind_since",
+    "files_by_status",
+    "queue_depth",
+    "pending_tasks",
+    "current_run",
+    "last_poll",
+)
+# Worst first: the total's verdict is the worst of the repositories'.
+LEVELS = ("failing", "behind", "unknown", "syncing", "in step")
+
+
+async def collect_all(services: Sequence[Service]) -> dict[str, Any]:
+    """Several repositories: each one's summary, and the totals (issue 15)."""
+    each = [await collect(service) for service in services]
+    summaries = [{k: data[k] for k in SUMMARY_KEYS} for data in each]
+    files = {k: sum(d["files_by_status"][k] for d in each) for k in views.FILE_STATUSES}
+    worst = min(each, key=lambda d: LEVELS.index(d["verdict_level"]))
+    total = {
+        "repositories": len(each),
+        "verdict_level": worst["verdict_level"],
+        "in_step": sum(d["verdict_level"] == "in step" for d in each),
+        "files_by_status": files,
+        "queue_depth": sum(d["queue_depth"] for d in each),
+        "running": [d["ontology_id"] for d in each if d["current_run"] is not None],
+    }
+    return {"repositories": summaries, "total": total}
+
+
+def summary_page(data: dict[str, Any]) -> HTMLResponse:
+    """Several repositories: one line each, linked to its own page."""
+    rows = []
+    for repo in data["repositories"]:
+        link = f"/?repository={quote(repo['ontology_id'], safe='')}"
+        files = repo["files_by_status"]
+        rows.append(
+            f'<tr class="{_e(repo["verdict_level"].replace(" ", "-"))}">'
+            f'<td><a href="{_e(link)}">{_e(repo["ontology_id"])}</a></td>'
+            f"<td>{_e(repo['source'])}</td><td>{_e(repo['verdict'])}</td>"
+            f"<td>{_e(files['ok'])} ok, {_e(files['failed'])} failed,"
+            f" {_e(files['skipped'])} skipped</td><td>{_e(repo['queue_depth'])}</td></tr>"
+        )
+    total = data["total"]
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncer status'
+        f'</title><noscript><meta http-equiv="refresh" content="{NOSCRIPT_REFRESH}"></noscript>'
+        "<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+        ".in-step td{background:#e3f5e8}.behind td{background:#fdf1d9}"
+        ".failing td{background:#fbe2e2}</style></head><body><h1>syncer</h1>"
+        f'<p id="total">{_e(total["in_step"])} of {_e(total["repositories"])} repositories'
+        f" in step; worst: {_e(total['verdict_level'])}</p>"
+        "<table><tr><th>repository</th><th>source</th><th>verdict</th><th>files</th>"
+        f"<th>queued</th></tr>{''.join(rows)}</table></body></html>"
+    )
+    return HTMLResponse(body)
 
 
 def login_page() -> HTMLResponse:
@@ -223,10 +295,15 @@ def _poll(data: dict[str, Any], now: datetime) -> str:
     return f"{every}; last {_since(last['at'], now)}, {outcome}{following}"
 
 
-def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
+def status_page(
+    data: dict[str, Any], *, csrf: str | None, repository: str | None = None
+) -> HTMLResponse:
+    """One repository's page; ``repository`` names it when several are followed (the
+    resync form and the live refresh then ask about that one)."""
     now = datetime.now(UTC)
+    here = "" if repository is None else f"?repository={quote(repository, safe='')}"
     resync = (
-        f'<form method="post" action="/admin/resync"><input type="hidden" name="csrf"'
+        f'<form method="post" action="/admin/resync{_e(here)}"><input type="hidden" name="csrf"'
         f' value="{_e(csrf)}"><label><input type="checkbox" name="force" value="true">'
         f" force</label> <button>Resync now</button></form>"
         if csrf
@@ -270,6 +347,7 @@ def status_page(data: dict[str, Any], *, csrf: str | None) -> HTMLResponse:
         ),
         "chart": _chart(data.get("throughput", [])),
         "resync": resync,
+        "here": _e(here),
     }
     page = TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():

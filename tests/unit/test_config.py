@@ -99,10 +99,11 @@ def test_settings_help_docs_table_and_loader_name_the_same_settings() -> None:
     import inspect
     import re
 
-    from syncer.config import SETTINGS_HELP, load_settings
+    from syncer.config import SETTINGS_HELP, _several, load_settings
     from tests.support.paths import ROOT
 
-    read = set(re.findall(r'"(SYNCER_[A-Z_]+)"', inspect.getsource(load_settings)))
+    code = inspect.getsource(load_settings) + inspect.getsource(_several)
+    read = set(re.findall(r'"(SYNCER_[A-Z_]+)"', code))
     helped = [s.name for s in SETTINGS_HELP]
     table = re.findall(
         r"^\| `(SYNCER_[A-Z_]+)` \|", (ROOT / "docs" / "configuration.md").read_text(), re.M
