@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,10 +35,19 @@ log = logging.getLogger("syncer.file_batches")
 
 MAX_FILES = 512
 MAX_ROWS = 250_000
-# While runs of several repositories share the writer, batches stay small, so a one-file
-# push to one repository waits for one short transaction of another's big sync, not for
-# a 512-file one (issue 15: fairness between repositories; docs/performance.md).
-SHARED_MAX_FILES = 16
+# While several repositories share the writer, a batch is sized to take about this long
+# (from the time the last one took per row), so a one-file push to one repository waits
+# for one short transaction of another's big sync, not for a 512-file one that takes
+# seconds (issue 15: fairness between repositories; docs/performance.md).
+SHARED_BATCH_SECONDS = 0.1
+# Shared, with no other repository asking: longer batches (fewer transactions, less
+# derive overhead), still short enough that a push arriving meanwhile waits little.
+IDLE_SHARED_BATCH_SECONDS = 0.5
+SHARED_MAX_FILES = MAX_FILES
+# ... and a batch waits until no other call has ended for this long: another repository's
+# run makes its calls one after the other, each a short gap after the last; without the
+# wait the next batch would slip into every gap.
+SHARED_GAP_SECONDS = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +81,11 @@ class Written:
 
 
 def take_batch(
-    first: Item, pending: list[Item], max_files: int = MAX_FILES
+    first: Item, pending: list[Item], max_files: int = MAX_FILES, max_rows: int = MAX_ROWS
 ) -> tuple[list[Item], list[Item]]:
     """The next batch: ``first`` and what follows it, within the caps; and the rest."""
     taken, rows = 0, first.rows
-    while taken < len(pending) and taken + 1 < max_files and rows + pending[taken].rows <= MAX_ROWS:
+    while taken < len(pending) and taken + 1 < max_files and rows + pending[taken].rows <= max_rows:
         rows += pending[taken].rows
         taken += 1
     return [first, *pending[:taken]], pending[taken:]
@@ -151,6 +161,16 @@ class FileCommitter:
         # Bounded, so parsing never runs far ahead of writing (memory stays flat).
         self._queue: asyncio.Queue[Item | None] = asyncio.Queue(maxsize=MAX_FILES)
         self.transactions = 0
+        self._seconds_per_row: float | None = None  # what the last batch took
+
+    def _caps(self) -> tuple[int, int]:
+        """(files, rows) for the next batch: the full caps alone on the writer; shared,
+        what should take SHARED_BATCH_SECONDS at the last batch's pace."""
+        if self._writer.services <= 1 or self._seconds_per_row is None:
+            return MAX_FILES, MAX_ROWS
+        target = SHARED_BATCH_SECONDS if self._writer.busy > 1 else IDLE_SHARED_BATCH_SECONDS
+        rows = int(target / max(self._seconds_per_row, 1e-6))
+        return SHARED_MAX_FILES, max(1, min(MAX_ROWS, rows))
 
     async def put(self, item: Item) -> None:
         await self._queue.put(item)
@@ -173,10 +193,14 @@ class FileCommitter:
                     closed = True
                     break
                 pending.append(nxt)
-            shared = self._writer.runs > 1
-            batch, pending = take_batch(
-                pending[0], pending[1:], SHARED_MAX_FILES if shared else MAX_FILES
-            )
+            if self._writer.busy > 1:
+                while (
+                    quiet := time.monotonic() - self._writer.foreground_done
+                ) < SHARED_GAP_SECONDS:
+                    await asyncio.sleep(SHARED_GAP_SECONDS - quiet)
+            max_files, max_rows = self._caps()
+            batch, pending = take_batch(pending[0], pending[1:], max_files, max_rows)
+            began = time.monotonic()
             # Bulk work: after any other call waiting for the writer (writer.BACKGROUND).
             token = BACKGROUND.set(True)
             try:
@@ -185,5 +209,7 @@ class FileCommitter:
                 )
             finally:
                 BACKGROUND.reset(token)
+            rows = sum(item.rows for item in batch)
+            self._seconds_per_row = (time.monotonic() - began) / max(1, rows)
             self.transactions += 1
             self._on_written(written)

@@ -47,6 +47,9 @@ class PriorityThread(Executor):
         self._heap: list[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
         self._order = itertools.count()
         self._closed = False
+        # When the last foreground call ended: bulk work lets a caller that is making a
+        # series of calls (a run's bookkeeping) take its next turn (file_batches.py).
+        self.foreground_done = 0.0
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -69,13 +72,16 @@ class PriorityThread(Executor):
                     self._ready.wait()
                 if not self._heap:
                     return
-                _, _, future, fn, args = heapq.heappop(self._heap)
+                rank, _, future, fn, args = heapq.heappop(self._heap)
             if not future.set_running_or_notify_cancel():
                 continue
             try:
                 future.set_result(fn(*args))
             except BaseException as exc:  # handed to the caller, as an executor does
                 future.set_exception(exc)
+            finally:
+                if rank == 0:
+                    self.foreground_done = time.monotonic()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._ready:
@@ -104,9 +110,10 @@ class Writer:
         self._sleep = sleep
         self._executor = PriorityThread("syncer-writer")
         self._conn: sqlite3.Connection | None = None
-        # Runs going now (several with several repositories: Service counts them): their
-        # file batches stay small while they share this thread (file_batches.py).
-        self.runs = 0
+        # Coordinators writing through this writer (several with several repositories),
+        # and those with work now: file batches are sized by them (file_batches.py).
+        self.services = 0
+        self.busy = 0
         # Reads for the status page, metrics and health: their own thread and connection,
         # so a long write transaction never delays them (WAL: they see the last commit).
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncer-reader")
@@ -152,6 +159,11 @@ class Writer:
                     continue
                 raise error from exc
         raise FatalError("unreachable")  # pragma: no cover
+
+    @property
+    def foreground_done(self) -> float:
+        """time.monotonic() when the last call not made under BACKGROUND ended."""
+        return self._executor.foreground_done
 
     def call(self, fn: ConnFn[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Synchronously run ``fn`` in a transaction (for code not on an event loop)."""

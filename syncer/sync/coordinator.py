@@ -85,6 +85,8 @@ class Service:
         self.writer = writer
         self.observer: RunObserver = observer or NoObserver()
         self.engine = SyncEngine(settings, source, writer, observer=self.observer)
+        self._counted = False  # among writer.services, from start() to stop()
+        self._busy = False  # among writer.busy, from a request to idle
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.counters = Counters()
         self._wake = asyncio.Event()
@@ -142,6 +144,9 @@ class Service:
         self.counters.refused[status_code] += 1
 
     async def start(self) -> None:
+        # Several coordinators on one writer: it is shared, file batches stay short.
+        self.writer.services += 1
+        self._counted = True
         try:
             pending = await self.writer.run(requests.recover, self.oid, utc_now())
         except FatalError as exc:
@@ -158,6 +163,10 @@ class Service:
         self._wake.set()
 
     async def stop(self) -> None:
+        self._set_busy(False)
+        if self._counted:
+            self.writer.services -= 1
+            self._counted = False
         if self._poll_task is not None:
             self._poll_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -173,6 +182,7 @@ class Service:
     async def request(
         self, kind: str, force: bool = False, trigger: str | None = None
     ) -> requests.SyncRequest:
+        self._set_busy(True)  # before queueing it: others' batches shorten from now
         request = await self.writer.run(
             requests.request_sync, self.oid, kind, force, utc_now(), trigger
         )
@@ -249,8 +259,16 @@ class Service:
             await asyncio.sleep(min(PUSH_QUIET - quiet, PUSH_MAX_WAIT - waited))
 
     def notify(self) -> None:
+        self._set_busy(True)
         self.idle.clear()
         self._wake.set()
+
+    def _set_busy(self, busy: bool) -> None:
+        """Count this coordinator in ``writer.busy`` while it has work: others sharing the
+        writer then keep their file batches short (file_batches.py)."""
+        if busy != self._busy:
+            self._busy = busy
+            self.writer.busy += 1 if busy else -1
 
     def refused(self) -> None:
         """A delivery was refused by a storage fault: GitHub does not redeliver on its own,
@@ -306,6 +324,7 @@ class Service:
                 await self._sleep(RETRY_BASE)
                 self._wake.set()
                 continue
+            self._set_busy(False)
             self.idle.set()
 
     async def _run(self, request: requests.SyncRequest) -> None:
@@ -320,13 +339,9 @@ class Service:
                 request.force,
                 extra={"run": request.run_id, "request": request.id},
             )
-            self.writer.runs += 1
-            try:
-                result: RunResult = await self.engine.sync(
-                    force=request.force, kind=request.kind, run_id=request.run_id
-                )
-            finally:
-                self.writer.runs -= 1
+            result: RunResult = await self.engine.sync(
+                force=request.force, kind=request.kind, run_id=request.run_id
+            )
             status = result.status
             self.counters.fatal = None
             log.info(

@@ -140,3 +140,23 @@ def test_property_rows_come_from_index_seeks_not_scans(tmp_path: Path) -> None:
         conn.close()
     expected = (("ObjectProperty", "B", "https://example.org/D", "https://example.org/R", "a.md"),)
     assert [tuple(tuple(r) for r in found) for found in rows] == [expected, expected]
+
+
+def test_fairness_benchmark_writes_its_table_json_and_chart(tmp_path: Path) -> None:
+    from bench.fairness import main as fairness
+
+    out, doc = tmp_path / "results", tmp_path / "performance.md"
+    doc.write_text("<!-- bench:fairness:start -->\nold\n<!-- bench:fairness:end -->\n")
+    argv = ["--pages", "60", "--runs", "1", "--out", str(out), "--work", str(tmp_path / "w")]
+    assert fairness([*argv, "--docs", str(doc)]) == 0
+    data: dict[str, Any] = json.loads((out / "fairness.json").read_text())
+    assert sorted(data["modes"]) == ["alone", "before", "fair"]
+    assert all(len(mode["runs"]) == 1 for mode in data["modes"].values())
+    assert data["modes"]["alone"]["big_seconds"] == 0.0
+    assert data["modes"]["fair"]["big_seconds"] > 0 and data["modes"]["before"]["big_seconds"] > 0
+    assert all(mode["push_seconds"] > 0 for mode in data["modes"].values())
+    assert (out / "fairness.png").read_bytes().startswith(b"\x89PNG")
+    table = (out / "fairness.md").read_text()
+    assert "| writer | push queued -> synced | against the push alone | the big sync |" in table
+    assert table.strip() in doc.read_text() and "old" not in doc.read_text()
+    assert (tmp_path / "fairness.png").is_file()  # copied beside the docs
