@@ -92,6 +92,7 @@ SETTINGS_HELP = (
     SettingHelp(
         "SYNCER_GITHUB_APP_INSTALLATION", "found from the repository", "the App's installation id"
     ),
+    SettingHelp("SYNCER_GITHUB_HOOK_ID", "none", "the webhook's id: audit GitHub's delivery log"),
     SettingHelp("SYNCER_WEBHOOK_SECRET", "none", "the webhook's HMAC secret (serve needs it)"),
     SettingHelp("SYNCER_SECRET_KEY", "none", "signs admin tokens and sessions (admin needs it)"),
     SettingHelp("SYNCER_INCLUDE", "RDF and Markdown files", "comma-separated globs to sync"),
@@ -131,6 +132,7 @@ class Settings:
     github_app_id: str | None = None
     github_app_key: Path | None = None  # the PEM file; read when the source is built
     github_app_installation: int | None = None
+    github_hook_id: int | None = None  # audit this webhook's delivery log (needs hook admin)
     webhook_secret: Secret | None = None
     secret_key: Secret | None = None
     include: tuple[str, ...] = DEFAULT_INCLUDE
@@ -277,6 +279,11 @@ def load_settings(
         github_app_installation=(
             _int(env, "SYNCER_GITHUB_APP_INSTALLATION", 0, minimum=1)
             if env.get("SYNCER_GITHUB_APP_INSTALLATION")
+            else None
+        ),
+        github_hook_id=(
+            _int(env, "SYNCER_GITHUB_HOOK_ID", 0, minimum=1)
+            if env.get("SYNCER_GITHUB_HOOK_ID")
             else None
         ),
         webhook_secret=secret("SYNCER_WEBHOOK_SECRET"),

@@ -82,6 +82,8 @@ class FakeGitHubState:
     faults: list[Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     app: FakeApp | None = None  # when set, API routes need one of its installation tokens
+    hook_id: int = 17  # the repository's webhook, whose delivery log is below
+    hook_deliveries: list[dict[str, Any]] = field(default_factory=list)  # newest first
 
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
@@ -433,7 +435,13 @@ def _routes(state: FakeGitHubState) -> list[Route]:
         stamp = datetime.fromtimestamp(expiry, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return JSONResponse({"token": token, "expires_at": stamp}, status_code=201)
 
+    async def hook_deliveries(request: Request) -> Response:
+        if not ours(request) or request.path_params["hook"] != str(state.hook_id):
+            return _not_found()
+        return JSONResponse(state.hook_deliveries)
+
     return [
+        Route(REPO + "/hooks/{hook}/deliveries", hook_deliveries),
         Route(REPO + "/installation", installation),
         Route("/app/installations/{installation}/access_tokens", access_tokens, methods=["POST"]),
         Route(REPO, repository),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from syncer.model import Tree, TreeEntry
 
@@ -35,6 +35,13 @@ class SourceStats:
 class FetchedFile:
     entry: TreeEntry
     data: bytes
+
+
+@runtime_checkable
+class HookLog(Protocol):
+    """A source that can read its repository's webhook delivery log (GitHub)."""
+
+    async def hook_deliveries(self, hook_id: int) -> list[dict[str, Any]]: ...
 
 
 class Source(Protocol):

@@ -134,6 +134,15 @@ class GitHubSource:
 
         return await self._api.call("head", request, consume, f"branch {branch!r} of {self.repo}")
 
+    async def hook_deliveries(self, hook_id: int) -> list[dict[str, Any]]:
+        """The hook's recent deliveries as GitHub logged them (one page, newest first);
+        needs admin rights on the repository's hooks (delivery_audit.py)."""
+        request = self._api.request(f"/hooks/{hook_id}/deliveries?per_page=100")
+        data = await self._api.json("hook-deliveries", request, f"deliveries of hook {hook_id}")
+        if not isinstance(data, list):
+            raise SourceError(f"GitHub answered the deliveries of hook {hook_id} with no list")
+        return [row for row in data if isinstance(row, dict)]
+
     async def prefetch(self, branch: str | None) -> str | None:
         """Download the branch's archive for a run that will read every file (an initial
         sync): ``GET .../tarball/{branch}`` and its codeload URL, 2 requests, instead of

@@ -4,6 +4,7 @@ the status page lists, the counts /metrics exports."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -65,3 +66,16 @@ def deliveries_by_outcome(conn: sqlite3.Connection) -> dict[str, int]:
         r[0]: int(r[1])
         for r in conn.execute("SELECT outcome, count(*) FROM deliveries GROUP BY outcome")
     }
+
+
+def recorded_among(conn: sqlite3.Connection, delivery_ids: Sequence[str]) -> set[str]:
+    """Which of ``delivery_ids`` the service recorded (the delivery log audit)."""
+    found: set[str] = set()
+    for start in range(0, len(delivery_ids), 500):  # within SQLite's variable limit
+        chunk = list(delivery_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            str(r[0])
+            for r in conn.execute(f"SELECT id FROM deliveries WHERE id IN ({marks})", chunk)
+        )
+    return found

@@ -21,13 +21,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from syncer.config import Settings
-from syncer.errors import FatalError, SyncerError
-from syncer.retry import RETRY_BASE, poll_delay, retry_delay
+from syncer.delivery_audit import LostDelivery
+from syncer.errors import FatalError
+from syncer.retry import RETRY_BASE, retry_delay
 from syncer.sources.base import Source
-from syncer.storage import leases, requests, runs
+from syncer.storage import leases, requests
 from syncer.storage.writer import Writer
 from syncer.sync.engine import SyncEngine, utc_now
 from syncer.sync.progress import NoObserver, Progress, RunObserver, RunResult, RunView
+from syncer.sync.watch import HeadWatch
 
 log = logging.getLogger("syncer.service")
 # Bursts of pushes: the first push after a quiet spell starts its run at once, but pushes that
@@ -66,6 +68,9 @@ class Snapshot:
     last_poll: tuple[float, str | None] | None  # (epoch seconds, error) of the last head poll
     poll_interval: int
     next_poll_at: float | None  # epoch seconds; later than the interval after failures
+    # GitHub's delivery log, audited (None: no audit; SYNCER_GITHUB_HOOK_ID unset)
+    last_audit: tuple[float, str | None] | None  # (epoch seconds, error)
+    lost_deliveries: tuple[LostDelivery, ...]
 
 
 class Service:
@@ -92,14 +97,13 @@ class Service:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
-        self.last_poll: tuple[float, str | None] | None = None  # (epoch, error): last head poll
-        self.poll_failures = 0  # head polls failed in a row: the next waits longer
-        self.next_poll_at: float | None = None  # epoch seconds of the next head poll
         self._current: requests.SyncRequest | None = None
         self.idle = asyncio.Event()
         self._sleep = sleep or asyncio.sleep  # injected by tests, with the clock
         self._clock = clock or time.time
         self._rng = rng or random.Random()
+        # Head polls and the webhook's delivery log audit (sync/watch.py).
+        self.watch = HeadWatch(self, self._clock, self._rng)
         self.interruptions = 0  # interrupted runs in a row
         self.next_retry_at: float | None = None  # epoch seconds, while waiting to retry
         self._recover = False  # a storage fault cut a request off: requeue it first
@@ -134,9 +138,11 @@ class Service:
             source_requests=stats.requests,
             refused=tuple(sorted(self.counters.refused.items())),
             run_seconds=tuple(self.counters.run_seconds),
-            last_poll=self.last_poll,
+            last_poll=self.watch.last_poll,
             poll_interval=self.settings.poll_interval,
-            next_poll_at=self.next_poll_at,
+            next_poll_at=self.watch.next_poll_at,
+            last_audit=self.watch.last_audit,
+            lost_deliveries=self.watch.lost_deliveries,
         )
 
     def note_refused(self, status_code: int) -> None:
@@ -159,7 +165,7 @@ class Service:
             log.info("resuming request %s (run %s) after restart", pending.id, pending.run_id)
         self._task = asyncio.create_task(self._loop(), name="syncer-coordinator")
         if self.settings.poll_interval > 0:
-            self._poll_task = asyncio.create_task(self._poll_loop(), name="syncer-head-poll")
+            self._poll_task = asyncio.create_task(self.watch.run(), name="syncer-head-poll")
         self._wake.set()
 
     async def stop(self) -> None:
@@ -188,52 +194,6 @@ class Service:
         )
         self.notify()
         return request
-
-    async def poll_head(self) -> bool:
-        """Ask the source for the branch head (on GitHub a conditional request, which costs
-        nothing against the rate limit while the head is unchanged) and note it; queue a
-        sync, as a push would, when the database is behind it and nothing is queued or
-        running. True when a sync was queued. A missed webhook is then caught within one
-        SYNCER_POLL_INTERVAL instead of at the nightly reconciliation."""
-        if self._current is not None:
-            return False  # the run resolves the head itself; the next poll looks again
-        try:
-            head = await self.source.resolve_head(self.settings.branch)
-        except SyncerError as exc:
-            self.last_poll = (self._clock(), str(exc))
-            self.poll_failures += 1
-            log.warning("head poll failed (%d in a row): %s", self.poll_failures, exc)
-            return False
-        self.last_poll = (self._clock(), None)
-        self.poll_failures = 0
-        behind = await self.writer.run(runs.note_head, self.oid, head, utc_now())
-        if not behind or self._current is not None:
-            return False
-        if await self.writer.read(requests.pending_request, self.oid) is not None:
-            return False
-        await self.request("poll", trigger=f"head poll: {head[:12]}")
-        log.info("head poll: the branch is at %s, ahead of the database; sync queued", head[:12])
-        return True
-
-    def next_poll_delay(self) -> float:
-        until = self.source.stats.rate_limited_until
-        return poll_delay(
-            self.settings.poll_interval,
-            self.poll_failures,
-            jitter=self._rng.random(),
-            rate_limit_wait=None if until is None else until - self._clock(),
-        )
-
-    async def _poll_loop(self) -> None:
-        while True:
-            # Real time, not the injected sleep: that one is the retry waits tests observe.
-            delay = self.next_poll_delay()
-            self.next_poll_at = time.time() + delay
-            await asyncio.sleep(delay)
-            try:
-                await self.poll_head()
-            except FatalError as exc:  # the database refuses writes: health says why
-                log.error("head poll: %s", exc)
 
     def pushed(self) -> None:
         """A push was queued: wake the coordinator, and note it for coalescing bursts."""

@@ -14,6 +14,7 @@ second one in script. Values are escaped; secrets are never in it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import itertools
 import time
@@ -76,6 +77,12 @@ async def collect(service: Service) -> dict[str, Any]:
         else {"at": _iso(snap.last_poll[0]), "error": snap.last_poll[1]}
     )
     data["next_poll_at"] = None if snap.next_poll_at is None else _iso(snap.next_poll_at)
+    data["last_audit"] = (
+        None
+        if snap.last_audit is None
+        else {"at": _iso(snap.last_audit[0]), "error": snap.last_audit[1]}
+    )
+    data["lost_deliveries"] = [dataclasses.asdict(lost) for lost in snap.lost_deliveries]
     data["last_delivery_at"] = data["deliveries"][0]["received_at"] if data["deliveries"] else None
     commit = data["synced_commit"] or data["branch_head"]
     for failed in data["failed_files"]:
@@ -295,6 +302,23 @@ def _poll(data: dict[str, Any], now: datetime) -> str:
     return f"{every}; last {_since(last['at'], now)}, {outcome}{following}"
 
 
+def _audit(data: dict[str, Any], now: datetime) -> str:
+    """GitHub's delivery log against what the service took (SYNCER_GITHUB_HOOK_ID)."""
+    audit = data["last_audit"]
+    if audit is None:
+        return ""
+    head = f"<h2>Lost deliveries</h2><p>GitHub's delivery log, read {_since(audit['at'], now)}"
+    if audit["error"]:
+        return f'{head}: <span class="failed">failed: {_e(audit["error"])}</span></p>'
+    rows = _rows(data["lost_deliveries"], ("guid", "delivered_at", "event", "status_code", "why"))
+    return (
+        f"{head}: deliveries GitHub sent that the service never took (nothing is missing from"
+        " the database for it: the head poll and the runs plan from the branch head).</p>"
+        '<table id="lost"><tr><th>delivery</th><th>sent</th><th>event</th><th>status</th>'
+        f"<th>why</th></tr>{rows}</table>"
+    )
+
+
 def status_page(
     data: dict[str, Any], *, csrf: str | None, repository: str | None = None
 ) -> HTMLResponse:
@@ -348,6 +372,7 @@ def status_page(
         "chart": _chart(data.get("throughput", [])),
         "resync": resync,
         "here": _e(here),
+        "audit": _audit(data, now),
     }
     page = TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():

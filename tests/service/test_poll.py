@@ -12,7 +12,8 @@ import httpx
 from syncer.config import Secret, Settings
 from syncer.sources.git import GitSource
 from syncer.sources.github import GitHubSource
-from syncer.storage import requests, runs
+from syncer.storage import deliveries, requests, runs
+from syncer.storage.migrate import ensure_schema
 from syncer.storage.writer import Writer
 from syncer.sync.coordinator import Service
 from syncer.web.app import create_app
@@ -36,15 +37,15 @@ def test_a_poll_notes_the_head_and_queues_a_sync_once_when_behind(
         writer = Writer(db_path)
         service = Service(settings, GitSource(git_repo.path), writer, clock=lambda: 1000.0)
         try:
-            in_step = await service.poll_head()
+            in_step = await service.watch.poll_head()
             state_in_step = await writer.read(runs.sync_state, settings.ontology_id)
             assert state_in_step.head_commit == synced and state_in_step.behind_since is None
             git_repo.commit_files({"b.ttl": ttl("B", "A", "B")})  # pushed; delivery lost
-            queued = await service.poll_head()
-            once_more = await service.poll_head()  # already queued: not twice
+            queued = await service.watch.poll_head()
+            once_more = await service.watch.poll_head()  # already queued: not twice
             state = await writer.read(runs.sync_state, settings.ontology_id)
             pending = await writer.read(requests.pending_request, settings.ontology_id)
-            return [in_step, queued, once_more], state, pending, service.last_poll
+            return [in_step, queued, once_more], state, pending, service.watch.last_poll
         finally:
             writer.close()
 
@@ -72,9 +73,9 @@ def test_a_failed_poll_is_recorded_and_queues_nothing(git_repo: GitRepo, db_path
         gone = GitSource(db_path.parent / "no-such-repository")
         service = Service(settings, gone, writer, clock=lambda: 2000.0)
         try:
-            queued = await service.poll_head()
+            queued = await service.watch.poll_head()
             pending = await writer.read(requests.pending_request, settings.ontology_id)
-            return queued, service.last_poll, pending, service.poll_failures
+            return queued, service.watch.last_poll, pending, service.watch.poll_failures
         finally:
             writer.close()
 
@@ -133,11 +134,11 @@ def test_unchanged_polls_on_github_are_304s_and_a_new_head_is_caught(
                 await asyncio.wait_for(service.idle.wait(), 60)
                 # The first poll learns the default branch and the head's ETag (the run
                 # read the head from the archive it downloaded, not from this endpoint).
-                assert await service.poll_head() is False
+                assert await service.watch.poll_head() is False
                 state.requests.clear()
-                answers = [await service.poll_head() for _ in range(3)]
+                answers = [await service.watch.poll_head() for _ in range(3)]
                 git_repo.commit_files({"b.ttl": ttl("B", "A", "B")})  # delivery lost
-                answers.append(await service.poll_head())
+                answers.append(await service.watch.poll_head())
                 return answers
             finally:
                 await service.stop()
@@ -159,3 +160,88 @@ def test_unchanged_polls_on_github_are_304s_and_a_new_head_is_caught(
             "SELECT kind, trigger FROM sync_runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert (kind, trigger) == ("poll", f"head poll: {git_repo.head()[:12]}")
+
+
+def test_the_webhook_delivery_log_audit_shows_what_never_arrived(
+    git_repo: GitRepo, db_path: Path
+) -> None:
+    """GitHub's log lists three deliveries: one the service recorded, one GitHub could not
+    deliver (a proxy's 502), one it says was answered but the service never saw."""
+    git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
+    state = FakeGitHubState(git_repo.path, full_name="acme/ontology", token="t")
+    state.hook_deliveries = [
+        {
+            "guid": "seen",
+            "status_code": 202,
+            "status": "Accepted",
+            "event": "push",
+            "delivered_at": "2026-12-03T10:00:02Z",
+        },
+        {
+            "guid": "proxy",
+            "status_code": 502,
+            "status": "Bad Gateway",
+            "event": "push",
+            "delivered_at": "2026-12-03T10:00:01Z",
+        },
+        {
+            "guid": "elsewhere",
+            "status_code": 200,
+            "status": "OK",
+            "event": "push",
+            "delivered_at": "2026-12-03T10:00:00Z",
+        },
+    ]
+    with serve_in_thread(fake_github(state)) as url:
+        settings = Settings(
+            db_path=db_path,
+            repo="acme/ontology",
+            github_api_url=url,
+            github_token=Secret("t"),
+            github_hook_id=17,
+            poll_interval=0,
+        )
+
+        async def go() -> tuple[bool, bool, Service]:
+            writer = Writer(db_path)
+            source = GitHubSource("acme/ontology", url, Secret("t"))
+            service = Service(settings, source, writer, clock=lambda: 3000.0)
+            try:
+                await writer.run(record_seen, "seen")
+                audited = await service.watch.audit_deliveries()
+                settings_wrong = settings.with_(github_hook_id=99)
+                other = Service(settings_wrong, source, writer, clock=lambda: 3001.0)
+                failed = await other.watch.audit_deliveries()
+                assert other.watch.last_audit is not None
+                assert other.watch.last_audit[1] is not None
+                assert other.watch.last_audit[1].startswith("GitHub found no deliveries of hook 99")
+                return audited, failed, service
+            finally:
+                await source.aclose()
+                writer.close()
+
+        ensure_schema(db_path)
+        audited, failed, service = asyncio.run(go())
+    assert (audited, failed) == (True, False)
+    assert service.watch.last_audit == (3000.0, None)
+    assert [(lost.guid, lost.why) for lost in service.watch.lost_deliveries] == [
+        ("proxy", "answered 502 (Bad Gateway)"),
+        ("elsewhere", "GitHub says it was answered 200, but the service has no record of it"),
+    ]
+
+
+def record_seen(conn: sqlite3.Connection, delivery_id: str) -> None:
+    deliveries.record_delivery(
+        conn,
+        deliveries.DeliveryRow(
+            id=delivery_id,
+            event="push",
+            outcome="queued",
+            reason="test",
+            repository="acme/ontology",
+            ref="refs/heads/main",
+            after="1" * 40,
+            run_id=None,
+        ),
+        "2026-12-03T10:00:02+00:00",
+    )
