@@ -15,47 +15,22 @@ import base64
 import fnmatch
 import os
 import re
-import secrets
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from syncer_dev.fake_app import FakeApp
+from syncer_dev.faults import DroppedConnection, Fault, client_left, fault_response
+
 REPO = "/repos/{owner}/{repo}"
 _HEX = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass
-class Fault:
-    """One scripted misbehaviour for requests whose path matches ``path`` (fnmatch).
-
-    ``action`` is "respond" (answer ``status``/``headers``/``body``), "drop" (start an
-    answer, then close the connection) or "delay" (wait ``delay`` seconds, or until the
-    client hangs up, then answer normally: for client timeouts). The first matching fault
-    fires, ``times`` times, then is forgotten. ``location`` makes a "respond" fault a
-    redirect: it maps the request's path and query (``/repos/o/r/x?y=1``) to the
-    ``Location`` answered (a moved repository, a temporary redirect).
-    """
-
-    path: str
-    status: int = 500
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None  # dict -> JSON, str/bytes as is, None -> {"message": ...}
-    action: str = "respond"
-    delay: float = 0.0
-    times: int = 1
-    location: Callable[[str], str] | None = None
 
 
 @dataclass
@@ -87,68 +62,6 @@ class FakeGitHubState:
 
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
-
-
-@dataclass
-class FakeApp:
-    """A GitHub App installed on the repository: JWTs signed with the key whose public half
-    is ``public_key`` buy installation tokens that last ``token_lifetime`` seconds of
-    ``clock`` (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-
-    github-app/generating-an-installation-access-token-for-a-github-app)."""
-
-    app_id: str
-    public_key: str  # PEM
-    installation_id: int = 4242
-    token_lifetime: float = 3600.0
-    clock: Callable[[], float] = time.time
-    tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (clock time)
-    jwts_refused: int = 0
-
-    def revoke_all(self) -> None:
-        """Every token dies now (an admin revoked them, or GitHub rotated them early)."""
-        for token in self.tokens:
-            self.tokens[token] = float("-inf")
-
-    def valid_jwt(self, authorization: str) -> bool:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        try:
-            claims = jwt.decode(
-                token,
-                self.public_key,
-                algorithms=["RS256"],
-                options={"verify_exp": False, "verify_iat": False, "require": ["iat", "exp"]},
-            )
-        except jwt.PyJWTError:
-            self.jwts_refused += 1
-            return False
-        now = self.clock()
-        # GitHub's rules: issued in the past, expiring within 10 minutes, this App.
-        fine = (
-            str(claims.get("iss")) == self.app_id
-            and claims["iat"] <= now + 1
-            and now < claims["exp"] <= claims["iat"] + 660
-        )
-        self.jwts_refused += not fine
-        return fine
-
-    def valid_token(self, authorization: str) -> bool:
-        scheme, _, token = authorization.partition(" ")
-        expiry = self.tokens.get(token) if scheme.lower() in ("bearer", "token") else None
-        return expiry is not None and self.clock() < expiry
-
-    def issue(self) -> tuple[str, float]:
-        token = f"ghs_{secrets.token_hex(18)}"
-        expiry = self.clock() + self.token_lifetime
-        self.tokens[token] = expiry
-        return token, expiry
-
-
-class DroppedConnection(httpx.RemoteProtocolError):
-    """Raised by the app for a "drop" fault. Under uvicorn the started answer is cut off
-    (the client sees a connection closed mid-answer); in-process, ASGITransport re-raises
-    it, so the client sees the same httpx transport error either way."""
 
 
 class FakeGitHub:
@@ -193,23 +106,22 @@ class FakeGitHub:
                 )
                 raise DroppedConnection("the fake dropped the connection")
             if fault.action == "delay":
-                if await _client_left(receive, fault.delay):
+                if await client_left(receive, fault.delay):
                     return  # it timed out and hung up: nobody to answer
             else:
                 target = path + (f"?{request.url.query}" if request.url.query else "")
-                await _fault_response(fault, target)(scope, receive, send)
+                await fault_response(fault, target)(scope, receive, send)
                 return
-        if state.app is not None and not path.startswith("/_codeload/"):
+        if not path.startswith("/_codeload/"):
             given = request.headers.get("authorization", "")
-            as_app = path.startswith("/app/") or path.endswith("/installation")
-            ok = state.app.valid_jwt(given) if as_app else state.app.valid_token(given)
+            if state.app is not None:
+                ok = state.app.allows(path, given)
+            else:
+                ok = state.token is None or given in (
+                    f"Bearer {state.token}",
+                    f"token {state.token}",
+                )
             if not ok:
-                message = {"message": "Bad credentials", "status": "401"}
-                await JSONResponse(message, status_code=401)(scope, receive, send)
-                return
-        elif state.token is not None and not path.startswith("/_codeload/"):
-            given = request.headers.get("authorization", "")
-            if given not in (f"Bearer {state.token}", f"token {state.token}"):
                 message = {"message": "Bad credentials", "status": "401"}
                 await JSONResponse(message, status_code=401)(scope, receive, send)
                 return
@@ -218,33 +130,6 @@ class FakeGitHub:
 
 def create_app(state: FakeGitHubState) -> FakeGitHub:
     return FakeGitHub(state)
-
-
-async def _client_left(receive: Receive, seconds: float) -> bool:
-    """Wait ``seconds``, or less if the client disconnects (True then), so a slow answer
-    never outlives the client that gave up on it and shutdown does not wait for it."""
-
-    async def disconnect() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    try:
-        await asyncio.wait_for(disconnect(), seconds)
-    except TimeoutError:
-        return False
-    return True
-
-
-def _fault_response(fault: Fault, target: str) -> Response:
-    body = fault.body
-    if body is None:
-        body = {"message": f"fake fault {fault.status}"}
-    headers = dict(fault.headers)
-    if fault.location is not None:
-        headers["Location"] = fault.location(target)
-    if isinstance(body, dict):
-        return JSONResponse(body, status_code=fault.status, headers=headers)
-    return Response(body, status_code=fault.status, headers=headers)
 
 
 def _not_found(message: str = "Not Found") -> JSONResponse:
@@ -423,17 +308,14 @@ def _routes(state: FakeGitHubState) -> list[Route]:
         return JSONResponse([_content_item(request, state, ref, r) for r in records])
 
     async def installation(request: Request) -> Response:
-        if not ours(request) or state.app is None:
-            return _not_found()
-        return JSONResponse({"id": state.app.installation_id, "app_id": int(state.app.app_id)})
+        app = state.app
+        answer = app.installation() if app is not None and ours(request) else None
+        return JSONResponse(answer) if answer is not None else _not_found()
 
     async def access_tokens(request: Request) -> Response:
         app = state.app
-        if app is None or request.path_params["installation"] != str(app.installation_id):
-            return _not_found()
-        token, expiry = app.issue()
-        stamp = datetime.fromtimestamp(expiry, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return JSONResponse({"token": token, "expires_at": stamp}, status_code=201)
+        answer = app.access_token(request.path_params["installation"]) if app else None
+        return JSONResponse(answer, status_code=201) if answer is not None else _not_found()
 
     async def hook_deliveries(request: Request) -> Response:
         if not ours(request) or request.path_params["hook"] != str(state.hook_id):

@@ -6,6 +6,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from syncer.storage import requests
+from syncer.webhook import Decision, Delivery
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,33 @@ def recorded_among(conn: sqlite3.Connection, delivery_ids: Sequence[str]) -> set
             for r in conn.execute(f"SELECT id FROM deliveries WHERE id IN ({marks})", chunk)
         )
     return found
+
+
+def take_delivery(
+    conn: sqlite3.Connection, oid: str, delivery: Delivery, decision: Decision
+) -> tuple[bool, int | None]:
+    """One transaction: dedupe, record the delivery, queue the sync it asks for; (recorded,
+    run id). Group-committed with the deliveries that arrive with it (web/app.py)."""
+    if delivery_seen(conn, delivery.id):
+        return False, None
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    run_id = None
+    if decision.enqueue:
+        after = (delivery.after or "?")[:12]
+        trigger = f"push of {after} (delivery {delivery.id})"
+        run_id = requests.request_sync(conn, oid, "push", False, now, trigger).run_id
+    record_delivery(
+        conn,
+        DeliveryRow(
+            id=delivery.id,
+            event=delivery.event,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            repository=delivery.repository,
+            ref=delivery.ref,
+            after=delivery.after,
+            run_id=run_id,
+        ),
+        now,
+    )
+    return True, run_id

@@ -8,7 +8,6 @@ import logging
 import random
 import re
 import secrets
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -31,13 +30,12 @@ from syncer.errors import (
 )
 from syncer.repositories import each_repository
 from syncer.sources import Source
-from syncer.storage import deliveries, requests
+from syncer.storage import deliveries
 from syncer.storage.group_commit import GroupCommit
 from syncer.storage.migrate import ensure_schema
 from syncer.storage.writer import Writer
 from syncer.sync import reconcile
 from syncer.sync.coordinator import Service
-from syncer.sync.engine import utc_now
 from syncer.web import auth, metrics
 from syncer.web import status_page as pages
 from syncer.web.followed import Followed, start_followed, stop_followed
@@ -154,34 +152,6 @@ async def post_webhook(request: Request) -> Response:
         },
         status_code=decision.status_code,
     )
-
-
-def _record(
-    conn: sqlite3.Connection, oid: str, delivery: webhook.Delivery, decision: webhook.Decision
-) -> tuple[bool, int | None]:
-    """One transaction: dedupe, record the delivery, queue the sync; (recorded, run id)."""
-    if deliveries.delivery_seen(conn, delivery.id):
-        return False, None
-    run_id = None
-    if decision.enqueue:
-        after = (delivery.after or "?")[:12]
-        trigger = f"push of {after} (delivery {delivery.id})"
-        run_id = requests.request_sync(conn, oid, "push", False, utc_now(), trigger).run_id
-    deliveries.record_delivery(
-        conn,
-        deliveries.DeliveryRow(
-            id=delivery.id,
-            event=delivery.event,
-            outcome=decision.outcome,
-            reason=decision.reason,
-            repository=delivery.repository,
-            ref=delivery.ref,
-            after=delivery.after,
-            run_id=run_id,
-        ),
-        utc_now(),
-    )
-    return True, run_id
 
 
 async def _form_or_json(request: Request) -> dict[str, str]:
@@ -380,7 +350,7 @@ def create_app(
         app.state.followed = followed
         app.state.service = followed.services[0]  # the one, when there is one (tests)
         # A burst of deliveries is recorded in a few transactions, not one each.
-        app.state.deliveries = GroupCommit(writer, _record)
+        app.state.deliveries = GroupCommit(writer, deliveries.take_delivery)
         scheduler = reconcile.start_scheduler(*followed.services)
         for service in followed.services:
             try:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,25 +15,13 @@ from syncer.config import Secret, Settings
 from syncer.sync.progress import Progress
 from syncer.web.auth import check_admin_token
 from syncer_dev.gitrepo import GitRepo
+from tests.support.cli import syncer
 
 GOOD = """@prefix ex: <https://example.org/c/> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 ex:A a owl:Class ; rdfs:label "A" ; rdfs:subClassOf ex:B .
 """
-
-
-def syncer(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SYNCER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "syncer", *args],
-        env={**base, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture

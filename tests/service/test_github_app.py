@@ -5,9 +5,6 @@ before they expire and once after a 401; a wrong key or App is a clear error at 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from time import time as real_time
@@ -29,6 +26,7 @@ from syncer_dev.fake_github import FakeApp, FakeGitHubState
 from syncer_dev.fake_github import create_app as fake_github
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread
+from tests.support.cli import syncer
 from tests.support.clock import FakeTime
 from tests.support.live import ttl
 
@@ -192,19 +190,6 @@ def test_a_key_of_another_app_and_a_missing_installation_are_clear_errors(
     assert all(KEY not in e and other not in e for e in errors)
 
 
-def syncer_cli(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SYNCER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "syncer", "sync"],
-        env={**base, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.slow
 def test_app_settings_are_checked_at_start_and_an_app_syncs_from_the_command_line(
     git_repo: GitRepo, tmp_path: Path, fake: tuple[str, FakeGitHubState, FakeTime]
@@ -234,13 +219,12 @@ def test_app_settings_are_checked_at_start_and_an_app_syncs_from_the_command_lin
         ),
     ]
     for extra, message in cases:
-        refused = syncer_cli({**base, **extra}, tmp_path)
+        refused = syncer("sync", env={**base, **extra}, cwd=tmp_path)
         assert refused.returncode == 2, refused.stderr
         assert refused.stderr.startswith(f"syncer: {message}"), refused.stderr
         assert not (tmp_path / "a.db").exists()
-    ok = syncer_cli(
-        {**base, "SYNCER_GITHUB_APP_ID": APP_ID, "SYNCER_GITHUB_APP_KEY": str(key_file)}, tmp_path
-    )
+    app = {"SYNCER_GITHUB_APP_ID": APP_ID, "SYNCER_GITHUB_APP_KEY": str(key_file)}
+    ok = syncer("sync", env={**base, **app}, cwd=tmp_path)
     assert (ok.returncode, ok.stderr) == (0, "")
     assert ok.stdout.startswith(f"done: commit {git_repo.head()[:12]}, 1 processed")
     assert KEY not in ok.stdout

@@ -106,6 +106,18 @@ def test_a_lost_delivery_is_caught_by_the_poll_within_one_interval(
     assert data["deliveries"] == []
 
 
+def on_github(db_path: Path, url: str) -> Settings:
+    """The fake GitHub's repository, polled by hand (no poll loop)."""
+    return Settings(
+        db_path=db_path,
+        repo="acme/ontology",
+        github_api_url=url,
+        github_token=Secret("t"),
+        poll_interval=0,
+        workers=2,
+    )
+
+
 def test_unchanged_polls_on_github_are_304s_and_a_new_head_is_caught(
     git_repo: GitRepo, db_path: Path
 ) -> None:
@@ -115,14 +127,7 @@ def test_unchanged_polls_on_github_are_304s_and_a_new_head_is_caught(
     git_repo.commit_files({"a.ttl": ttl("A", "Thing", "A")})
     state = FakeGitHubState(git_repo.path, full_name="acme/ontology", token="t")
     with serve_in_thread(fake_github(state)) as url:
-        settings = Settings(
-            db_path=db_path,
-            repo="acme/ontology",
-            github_api_url=url,
-            github_token=Secret("t"),
-            poll_interval=0,
-            workers=2,
-        )
+        settings = on_github(db_path, url)
 
         async def go() -> list[bool]:
             writer = Writer(db_path)
@@ -193,14 +198,7 @@ def test_the_webhook_delivery_log_audit_shows_what_never_arrived(
         },
     ]
     with serve_in_thread(fake_github(state)) as url:
-        settings = Settings(
-            db_path=db_path,
-            repo="acme/ontology",
-            github_api_url=url,
-            github_token=Secret("t"),
-            github_hook_id=17,
-            poll_interval=0,
-        )
+        settings = on_github(db_path, url).with_(github_hook_id=17)
 
         async def go() -> tuple[bool, bool, Service]:
             writer = Writer(db_path)
