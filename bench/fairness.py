@@ -32,14 +32,15 @@ from typing import Any
 from bench import corpus, report
 from bench.measure import median
 from bench.repos import Corpus, build
-from syncer.config import ContextSource, Settings
-from syncer.repositories import Repository, each_repository
+from syncer.config import Settings, each_repository
+from syncer.repositories import Repository
 from syncer.sources.git import GitSource
 from syncer.storage import file_batches
 from syncer.storage import writer as writer_module
 from syncer.storage.migrate import ensure_schema
 from syncer.storage.writer import Writer
 from syncer.sync.coordinator import Service
+from syncer.values import ContextSource
 from syncer_dev.gitrepo import GitRepo
 
 SMALL = (

@@ -14,6 +14,9 @@ from urllib.parse import quote
 
 from syncer.errors import ConfigError
 
+# Secret, ContextSource and the parsers live in values.py; imported from here as always.
+from syncer.values import ContextSource, Secret, parse_contexts, parse_prefixes, split_list
+
 if TYPE_CHECKING:
     from syncer.repositories import Repository
 
@@ -43,29 +46,6 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "LICENSE.md",
     "SECURITY.md",
 )
-
-
-class Secret:
-    """A string that never shows itself in ``repr``/``str``, so it cannot leak into logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -109,15 +89,6 @@ SETTINGS_HELP = (
     SettingHelp("SYNCER_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-@dataclass(frozen=True)
-class ContextSource:
-    """Where the document for one JSON-LD ``@context`` URL lives: the repository or disk."""
-
-    url: str
-    kind: str  # "repo" or "file"
-    path: str
 
 
 @dataclass(frozen=True)
@@ -176,10 +147,6 @@ class Settings:
         return f"{web}/{self.repo}/blob/{commit}/{quote(path)}"
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse a ``.env`` file: ``NAME=value`` lines, ``#`` comments, optional quotes."""
     values: dict[str, str] = {}
@@ -195,29 +162,6 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         values[name.strip()] = value
     return values
-
-
-def parse_contexts(value: str) -> tuple[ContextSource, ...]:
-    sources = []
-    for item in _split(value):
-        url, sep, target = item.rpartition("=")
-        kind, colon, path = target.partition(":")
-        if not sep or not url or not colon or kind not in ("repo", "file") or not path:
-            raise ConfigError(
-                f"SYNCER_JSONLD_CONTEXTS entry {item!r} is not URL=repo:PATH or URL=file:PATH"
-            )
-        sources.append(ContextSource(url=url, kind=kind, path=path))
-    return tuple(sources)
-
-
-def parse_prefixes(value: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for item in _split(value):
-        prefix, sep, iri = item.partition("=")
-        if not sep or not prefix or not iri:
-            raise ConfigError(f"SYNCER_PREFIXES entry {item!r} is not PREFIX=IRI")
-        pairs.append((prefix.strip(), iri.strip()))
-    return tuple(pairs)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -288,8 +232,8 @@ def load_settings(
         ),
         webhook_secret=secret("SYNCER_WEBHOOK_SECRET"),
         secret_key=secret("SYNCER_SECRET_KEY"),
-        include=_split(env["SYNCER_INCLUDE"]) if env.get("SYNCER_INCLUDE") else DEFAULT_INCLUDE,
-        exclude=_split(env["SYNCER_EXCLUDE"]) if env.get("SYNCER_EXCLUDE") else DEFAULT_EXCLUDE,
+        include=split_list(env["SYNCER_INCLUDE"]) if env.get("SYNCER_INCLUDE") else DEFAULT_INCLUDE,
+        exclude=split_list(env["SYNCER_EXCLUDE"]) if env.get("SYNCER_EXCLUDE") else DEFAULT_EXCLUDE,
         workers=_int(env, "SYNCER_WORKERS", max(2, min(8, cpu * 2))),
         reconcile_cron=env.get("SYNCER_RECONCILE_CRON") or "0 3 * * *",
         timezone=env.get("SYNCER_TIMEZONE") or "UTC",
@@ -334,3 +278,27 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     if value not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {env.get(name)!r}")
     return value
+
+
+def each_repository(settings: Settings) -> tuple[Settings, ...]:
+    """One Settings per followed repository: the shared ones with its own overrides. A
+    single-repository configuration (SYNCER_REPO or SYNCER_GIT_DIR) is itself, unchanged."""
+    if not settings.repositories:
+        return (settings,)
+    out = []
+    for repo in settings.repositories:
+        out.append(
+            settings.with_(
+                repo=repo.name,
+                branch=repo.branch,
+                ontology_id=repo.ontology_id or repo.key,
+                git_dir=repo.git_dir,
+                include=repo.include or settings.include,
+                exclude=repo.exclude or settings.exclude,
+                jsonld_contexts=repo.jsonld_contexts or settings.jsonld_contexts,
+                prefixes=repo.prefixes or settings.prefixes,
+                webhook_secret=repo.webhook_secret or settings.webhook_secret,
+                repositories=(),
+            )
+        )
+    return tuple(out)

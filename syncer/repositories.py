@@ -6,9 +6,10 @@ Two ways to name them, besides the single SYNCER_REPO:
 - ``SYNCER_CONFIG=repos.toml``: a ``[[repository]]`` table per repository, for settings
   of its own (docs/configuration.md lists the keys).
 
-Each repository becomes one :class:`~syncer.config.Settings` (the shared settings with its
-own overrides), with its own ``ontology_id``, so its rows, runs, queue and state are apart
-from the others' in the one database. Pure: the TOML text is read by the caller.
+``config.each_repository`` turns each into one :class:`~syncer.config.Settings` (the
+shared settings with its own overrides), with its own ``ontology_id``, so its rows, runs,
+queue and state are apart from the others' in the one database. Pure: the TOML text is
+read by the caller (config.load_settings), and nothing here imports config.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syncer.config import ContextSource, Secret, Settings, parse_contexts, parse_prefixes
 from syncer.errors import ConfigError
+from syncer.values import ContextSource, Secret, parse_contexts, parse_prefixes
 
 # The keys a [[repository]] table may hold; anything else is a mistake, said by name.
 KEYS = (
@@ -141,27 +142,3 @@ def _checked(found: tuple[Repository, ...], where: str) -> tuple[Repository, ...
         if ids.count(oid) > 1:
             raise ConfigError(f"{where}: two repositories write under ontology_id {oid!r}")
     return found
-
-
-def each_repository(settings: Settings) -> tuple[Settings, ...]:
-    """One Settings per followed repository: the shared ones with its own overrides. A
-    single-repository configuration (SYNCER_REPO or SYNCER_GIT_DIR) is itself, unchanged."""
-    if not settings.repositories:
-        return (settings,)
-    out = []
-    for repo in settings.repositories:
-        out.append(
-            settings.with_(
-                repo=repo.name,
-                branch=repo.branch,
-                ontology_id=repo.ontology_id or repo.key,
-                git_dir=repo.git_dir,
-                include=repo.include or settings.include,
-                exclude=repo.exclude or settings.exclude,
-                jsonld_contexts=repo.jsonld_contexts or settings.jsonld_contexts,
-                prefixes=repo.prefixes or settings.prefixes,
-                webhook_secret=repo.webhook_secret or settings.webhook_secret,
-                repositories=(),
-            )
-        )
-    return tuple(out)

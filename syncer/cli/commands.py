@@ -59,7 +59,7 @@ async def run_sync(settings: Settings, *, force: bool, out: TextIO, err: TextIO)
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     """Every followed repository in turn (one, usually); the exit code is the worst."""
-    from syncer.repositories import each_repository
+    from syncer.config import each_repository
 
     worst = EXIT_OK
     configs = each_repository(settings)
@@ -88,7 +88,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """One repository's status; with several, each one's after the other (``--json``: a
     list under ``repositories``)."""
-    from syncer.repositories import each_repository
+    from syncer.config import each_repository
 
     configs = each_repository(settings)
     if len(configs) == 1:

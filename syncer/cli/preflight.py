@@ -24,7 +24,7 @@ def preflight(settings: Settings, command: str) -> None:
             f"SYNCER_DB: no database at {settings.db_path}; `syncer sync` creates and fills"
             " it (`syncer migrate` creates it empty)"
         )
-    from syncer.repositories import each_repository
+    from syncer.config import each_repository
 
     for each in each_repository(settings):
         if command in NEEDS_SOURCE:

@@ -36,7 +36,6 @@ from urllib.parse import quote
 
 import httpx
 
-from syncer.config import Secret
 from syncer.errors import ConfigError, SourceError
 from syncer.model import Tree, TreeEntry, git_blob_sha
 from syncer.sources.base import FetchedFile
@@ -48,6 +47,7 @@ from syncer.sources.github_answers import (
 )
 from syncer.sources.github_api import ClientOptions, GitHubAPI, base_headers, read_body
 from syncer.sources.github_app import AppAuth, AppCredentials, Authenticator, TokenAuth
+from syncer.values import Secret
 
 # https://docs.github.com/en/rest/git/blobs#get-a-blob (custom media types)
 RAW = "application/vnd.github.raw+json"

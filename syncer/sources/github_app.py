@@ -26,8 +26,8 @@ from typing import Protocol
 import httpx
 import jwt
 
-from syncer.config import Secret
 from syncer.errors import ConfigError, RetryableError, SourceError
+from syncer.values import Secret
 
 # A new installation token is asked for this long before the current one expires, so a
 # request never leaves with a token that dies on the way (GitHub's tokens last 1 h).

@@ -17,17 +17,16 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from syncer.config import Settings
 from syncer.delivery_audit import LostDelivery, lost_deliveries
 from syncer.errors import FatalError, SyncerError
 from syncer.retry import poll_delay
-from syncer.sources.base import HookLog
+from syncer.sources.base import HookLog, Source
 from syncer.storage import deliveries, requests, runs
+from syncer.storage.writer import Writer
 from syncer.sync.engine import utc_now
-
-if TYPE_CHECKING:
-    from syncer.sync.coordinator import Service
 
 log = logging.getLogger("syncer.service")
 
@@ -35,8 +34,26 @@ log = logging.getLogger("syncer.service")
 AUDIT_EVERY = 10
 
 
+class Watched(Protocol):
+    """What the watch needs of its coordinator (sync/coordinator.py's Service)."""
+
+    settings: Settings
+    source: Source
+    writer: Writer
+
+    @property
+    def oid(self) -> str: ...
+
+    @property
+    def running_run_id(self) -> int | None: ...
+
+    async def request(
+        self, kind: str, force: bool = False, trigger: str | None = None
+    ) -> requests.SyncRequest: ...
+
+
 class HeadWatch:
-    def __init__(self, service: Service, clock: Callable[[], float], rng: random.Random) -> None:
+    def __init__(self, service: Watched, clock: Callable[[], float], rng: random.Random) -> None:
         self.service = service
         self._clock = clock
         self._rng = rng

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from syncer import webhook
-from syncer.config import Secret, Settings
+from syncer.config import Settings, each_repository
 from syncer.errors import BadRequest, NotFound, Unauthorized
-from syncer.repositories import each_repository
 from syncer.sources import Source, build_source
 from syncer.storage.writer import Writer
 from syncer.sync.coordinator import Service
 from syncer.sync.progress import RunObserver
+from syncer.values import Secret
 
 
 @dataclass

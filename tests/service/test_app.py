@@ -17,8 +17,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.errors import ConfigError
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
 from syncer.webhook import sign

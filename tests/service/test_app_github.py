@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
 from syncer_dev.fake_github import FakeGitHubState

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from syncer.cli.terminal import ProgressBar
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.sync.progress import Progress
+from syncer.values import Secret
 from syncer.web.auth import check_admin_token
 from syncer_dev.gitrepo import GitRepo
 from tests.support.cli import syncer

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.sources.github import GitHubSource
 from syncer.storage.writer import Writer
 from syncer.sync.engine import SyncEngine
 from syncer.sync.progress import RunResult
+from syncer.values import Secret
 from syncer_dev.fake_github import FakeGitHubState, create_app
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread

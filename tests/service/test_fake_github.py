@@ -11,12 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.config import Secret
 from syncer.errors import SourceError
 from syncer.model import Tree, TreeEntry
 from syncer.sources.git import GitSource
 from syncer.sources.github import GitHubSource
-from syncer_dev.fake_github import FakeGitHubState, Fault, create_app
+from syncer.values import Secret
+from syncer_dev.fake_github import FakeGitHubState, create_app
+from syncer_dev.faults import Fault
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread
 from tests.support.clock import FakeTime, HalfRandom, split_source_options

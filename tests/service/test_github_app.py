@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.errors import ConfigError
 from syncer.sources.github import GitHubSource
 from syncer.sources.github_api import ClientOptions
@@ -22,7 +22,9 @@ from syncer.sources.github_app import AppAuth, AppCredentials, app_jwt
 from syncer.storage.writer import Writer
 from syncer.sync.engine import SyncEngine
 from syncer.sync.progress import RunResult
-from syncer_dev.fake_github import FakeApp, FakeGitHubState
+from syncer.values import Secret
+from syncer_dev.fake_app import FakeApp
+from syncer_dev.fake_github import FakeGitHubState
 from syncer_dev.fake_github import create_app as fake_github
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread

@@ -30,12 +30,14 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.sources.github import GitHubSource
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
-from syncer_dev.fake_github import FakeGitHubState, Fault
+from syncer_dev.fake_github import FakeGitHubState
 from syncer_dev.fake_github import create_app as fake_github
+from syncer_dev.faults import Fault
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread
 from tests.support.clock import split_source_options

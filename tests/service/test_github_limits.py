@@ -21,7 +21,7 @@ from syncer.config import Settings
 from syncer.sources.git import GitSource
 from syncer.storage.writer import Writer
 from syncer.sync.coordinator import Service
-from syncer_dev.fake_github import Fault
+from syncer_dev.faults import Fault
 from syncer_dev.gitrepo import GitRepo
 from tests.service.test_github_faults import (
     BLOB,

@@ -36,8 +36,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.storage.migrate import migrate
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import SESSION_SALT, TOKEN_SALT, issue_admin_token, issue_session
 from syncer.webhook import sign
@@ -253,6 +254,7 @@ def test_oversize_bodies_are_413_and_leave_no_trace(live: Live) -> None:
 # --- malformed bodies and headers, validly signed ------------------------------------------
 
 FORM = "application/x-www-form-urlencoded"
+GITHUB_TIMEOUT = 10.0
 
 
 def _deep(depth: int) -> bytes:
@@ -485,9 +487,16 @@ def test_huge_commit_lists_are_acknowledged_fast_and_only_a_hint(
     answer = post(live.client, body)
     elapsed = time.monotonic() - started
     assert (answer.status_code, answer.json()["outcome"]) == (202, "queued")
-    assert elapsed < 1.0, f"{len(body)} bytes acknowledged in {elapsed:.2f} s"
-    form = urlencode({"payload": body.decode()}).encode()
-    assert post(live.client, form, ctype=FORM).status_code == 202
+    # GitHub gives up on a delivery after 10 s (docs: "Handling webhook deliveries"): the bound
+    # is GitHub's, not a speed figure (those are in bench/).
+    assert elapsed < GITHUB_TIMEOUT, f"{len(body)} bytes acknowledged in {elapsed:.2f} s"
+    form = urlencode({"payload": body.decode()}).encode()  # ~16 MB: unquoting it takes ~1.5 s
+    started = time.monotonic()
+    as_form = live.client.post(
+        "/webhook", content=form, headers=headers_for(form, ctype=FORM), timeout=GITHUB_TIMEOUT
+    )
+    assert as_form.status_code == 202
+    assert time.monotonic() - started < GITHUB_TIMEOUT
     live.quiet()
     # None of the 100,000 paths the payload names exists: the tree decides, not the payload.
     assert_equals_fresh(live.repo, live.db, tmp_path)

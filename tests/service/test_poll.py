@@ -9,13 +9,14 @@ from pathlib import Path
 
 import httpx
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.sources.git import GitSource
 from syncer.sources.github import GitHubSource
 from syncer.storage import deliveries, requests, runs
 from syncer.storage.migrate import ensure_schema
 from syncer.storage.writer import Writer
 from syncer.sync.coordinator import Service
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
 from syncer_dev.fake_github import FakeGitHubState

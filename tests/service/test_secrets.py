@@ -34,14 +34,16 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.storage import db as db_module
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
 from syncer.web.server import ContextFormatter
 from syncer.webhook import sign
-from syncer_dev.fake_github import FakeGitHubState, Fault
+from syncer_dev.fake_github import FakeGitHubState
 from syncer_dev.fake_github import create_app as fake_github
+from syncer_dev.faults import Fault
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.server import serve_in_thread
 from tests.service.test_storage_faults import ReadOnly, big_file

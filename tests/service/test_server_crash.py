@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
+from syncer.values import Secret
 from syncer.web.auth import issue_admin_token
 from syncer.webhook import sign
 from syncer_dev.gitrepo import GitRepo

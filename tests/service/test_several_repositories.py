@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.repositories import Repository
+from syncer.values import Secret
 from syncer.web.app import create_app
 from syncer.web.auth import issue_admin_token
 from syncer_dev.gitrepo import GitRepo

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.config import ContextSource
 from syncer.formats import ParseOptions, parse_file
 from syncer.model import ClassDecl, PageLink
+from syncer.values import ContextSource
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.snapshot import diff, snapshot
 from tests.support.paths import FIXTURES

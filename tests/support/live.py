@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
+from syncer.values import Secret
 from syncer.webhook import sign
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.snapshot import diff, snapshot

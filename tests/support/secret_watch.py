@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from syncer.config import Secret
+from syncer.values import Secret
 
 # Shorter values ("x", "another key") could turn up in a log by chance.
 MIN_LENGTH = 12

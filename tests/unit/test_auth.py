@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncer.config import Secret, Settings
+from syncer.config import Settings
 from syncer.errors import ConfigError, Unauthorized
+from syncer.values import Secret
 from syncer.web.auth import (
     bearer,
     check_admin_token,

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from syncer.config import DEFAULT_INCLUDE, ContextSource, Secret, load_settings
+from syncer.config import DEFAULT_INCLUDE, load_settings
 from syncer.errors import ConfigError
+from syncer.values import ContextSource, Secret
 
 
 def test_defaults() -> None:

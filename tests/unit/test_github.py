@@ -13,10 +13,10 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from syncer import __version__
-from syncer.config import Secret
 from syncer.errors import RateLimitedError, RetryableError, SourceError
 from syncer.model import TreeEntry, git_blob_sha
 from syncer.sources.github import GitHubSource
+from syncer.values import Secret
 from tests.support.clock import T0, FakeTime, HalfRandom, split_source_options
 
 T = TypeVar("T")

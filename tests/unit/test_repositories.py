@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from syncer.config import Secret, Settings, load_settings
+from syncer.config import Settings, each_repository, load_settings
 from syncer.errors import ConfigError
-from syncer.repositories import Repository, each_repository, parse_config, parse_repos
+from syncer.repositories import Repository, parse_config, parse_repos
+from syncer.values import Secret
 from syncer.webhook import IGNORED, QUEUED, REFUSED, Delivery, route
 
 TOML = """
