@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from syncer.errors import ConfigError
 
-# Secret, ContextSource and the parsers live in values.py; imported from here as always.
+# The values Settings holds and the parsers of their settings live in values.py, below
+# both this module and repositories.py (which must not import this one).
 from syncer.values import ContextSource, Secret, parse_contexts, parse_prefixes, split_list
 
 if TYPE_CHECKING:

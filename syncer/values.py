@@ -1,6 +1,6 @@
 """Setting values that need more than a string: secrets that never print themselves, the
 JSON-LD context map and the prefix list. Below config.py and repositories.py, which both
-read them (config.py re-exports them)."""
+read them; import them from here."""
 
 from __future__ import annotations
 

@@ -43,9 +43,9 @@ from syncer.web.followed import Followed, start_followed, stop_followed
 
 log = logging.getLogger("syncer.app")
 SESSION_COOKIE = "syncer_session"
-# Deliveries recorded by group commit: (oid, delivery, decision) -> (recorded, run id).
 # Bodies above this are verified and parsed on a thread (see post_webhook).
 OFFLOAD_BYTES = 256 * 1024
+# Deliveries recorded by group commit: (oid, delivery, decision) -> (recorded, run id).
 RecordDeliveries = GroupCommit[[str, webhook.Delivery, webhook.Decision], tuple[bool, int | None]]
 
 
