@@ -35,6 +35,10 @@ class SourceStats:
 class FetchedFile:
     entry: TreeEntry
     data: bytes
+    # Set when the source holds no content for this blob (a partial clone's missing
+    # object): the file is recorded failed with this reason and asked for again next
+    # run, instead of one absent blob stopping every other file (issue 12, FIBO).
+    unreadable: str | None = None
 
 
 @runtime_checkable

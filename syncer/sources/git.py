@@ -111,7 +111,9 @@ class GitSource:
             "--batch",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            # Nothing reads stderr here: a pipe would fill and stall git (cat-file
+            # --batch reports a missing object on stdout).
+            stderr=asyncio.subprocess.DEVNULL,
             env=_git_env(),
         )
         assert proc.stdin is not None and proc.stdout is not None
@@ -130,7 +132,14 @@ class GitSource:
                 header = await proc.stdout.readline()
                 parts = header.split()
                 if len(parts) == 2 and parts[1] == b"missing":
-                    raise SourceError(f"blob {entry.blob_sha} of {entry.path} is missing")
+                    yield FetchedFile(
+                        entry=entry,
+                        data=b"",
+                        unreadable=f"blob {entry.blob_sha} is missing from the local"
+                        " repository (a partial or damaged clone?); it is asked for"
+                        " again next run",
+                    )
+                    continue
                 if len(parts) != 3:
                     raise SourceError(f"unexpected git cat-file output: {header[:100]!r}")
                 size = int(parts[2])
@@ -151,6 +160,13 @@ class GitSource:
             # child process pid N" (seen in about 1 of 10 `syncer sync` runs).
             if not read_all and proc.returncode is None:
                 proc.kill()
+            if not read_all:
+                # Read to EOF before waiting: asyncio's wait() returns only
+                # once every pipe has closed, and a stdout whose reading is paused
+                # (its buffer full of blobs nobody will read) never does, so wait()
+                # would hang forever (seen on FIBO: an early
+                # error with 160 blobs queued; CPython 3.11.7's base_subprocess).
+                await proc.stdout.read()
             await proc.wait()
 
     async def prefetch(self, branch: str | None) -> str | None:

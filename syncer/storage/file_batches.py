@@ -54,6 +54,9 @@ SHARED_GAP_SECONDS = 0.02
 class FileWrite:
     entry: TreeEntry
     contribution: FileContribution
+    # The source could not deliver the bytes: the file is recorded with parser
+    # version 0 ("read by no parser"), so the planner asks for it again next run.
+    unread: bool = False
 
     @property
     def rows(self) -> int:
@@ -135,7 +138,8 @@ def _write_one(
         runs.finish_task(conn, oid, item.path)
         return Written(item, None)
     entry = item.entry
-    record = store.FileRecord(entry.path, entry.blob_sha, entry.size, parser_version)
+    version = 0 if item.unread else parser_version
+    record = store.FileRecord(entry.path, entry.blob_sha, entry.size, version)
     store.write_file(conn, oid, record, item.contribution, now, batch)
     runs.finish_task(conn, oid, entry.path)
     return Written(item, item.contribution)

@@ -299,6 +299,10 @@ class SyncEngine:
         async def work() -> None:
             assert self.progress is not None
             while (item := await queue.get()) is not None:
+                if item.unreadable is not None:
+                    unread = FileContribution.failed(item.unreadable)
+                    await committer.put(FileWrite(item.entry, unread, unread=True))
+                    continue
                 self.progress.busy_workers += 1
                 try:
                     began = time.perf_counter()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.model import TreeEntry
+from syncer import PARSER_VERSION
+from syncer.model import TreeEntry, git_blob_sha
 from syncer.sources.git import GitSource
 from syncer.storage.writer import Writer
 from syncer.sync.engine import SyncEngine, default_parse_executor, wants_processes
@@ -158,3 +159,44 @@ def test_a_sync_parsing_in_processes_equals_one_parsing_in_threads(
 
     assert asyncio.run(sync_in_processes()) == "done"
     assert_equals_fresh(git_repo, db_path, tmp_path, seed=1)
+
+
+def test_a_blob_missing_from_the_clone_fails_alone_and_is_read_once_it_is_back(
+    git_repo: GitRepo, db_path: Path, tmp_path: Path
+) -> None:
+    # A partial or damaged clone (FIBO's mirror lacks one .rdf blob): the run ends,
+    # the other files are stored, and the absent one is asked for again next run.
+    owl = "<http://www.w3.org/2002/07/owl#Class>"
+    kept = f"<http://example.org/A> a {owl} .\n"
+    lost = f"<http://example.org/B> a {owl} .\n"
+    git_repo.commit_files({"a.ttl": kept, "b.ttl": lost})
+    sha = git_blob_sha(lost.encode())
+    loose = git_repo.path / ".git" / "objects" / sha[:2] / sha[2:]
+    saved = loose.read_bytes()
+    loose.unlink()
+    settings = settings_for(git_repo, db_path)
+
+    first = run_sync(settings)
+    reason = (
+        f"blob {sha} is missing from the local repository (a partial or damaged"
+        " clone?); it is asked for again next run"
+    )
+    assert (first.status, first.processed, first.failed) == ("done", 2, 1)
+    assert first.failures == (("b.ttl", reason),)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute(
+            "SELECT path, status, parser_version, error FROM source_files ORDER BY path"
+        ).fetchall() == [
+            ("a.ttl", "ok", PARSER_VERSION, None),
+            ("b.ttl", "failed", 0, reason),
+        ]
+        assert conn.execute("SELECT subject FROM statements ORDER BY subject").fetchall() == [
+            ("<http://example.org/A>",)
+        ]
+
+    loose.write_bytes(saved)
+    second = run_sync(settings)
+    assert (second.status, second.processed, second.failed, second.planned) == ("done", 1, 0, 1)
+    fresh = fresh_db(tmp_path, "fresh")
+    assert run_sync(settings_for(git_repo, fresh)).status == "done"
+    assert diff(snapshot(db_path), snapshot(fresh)) == []

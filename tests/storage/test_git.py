@@ -38,17 +38,56 @@ def test_head_tree_and_blobs(git_repo: GitRepo) -> None:
     assert source.stats.by_kind == {"rev-parse": 2, "ls-tree": 1, "cat-file": 1}
 
 
-def test_fetch_of_a_missing_blob_is_a_source_error(git_repo: GitRepo) -> None:
-    git_repo.commit_files({"a.ttl": "A"})
+def test_a_missing_blob_is_reported_unreadable_and_the_rest_still_come(
+    git_repo: GitRepo,
+) -> None:
+    # Big blobs after the missing one fill git's stdout pipe while we look at it.
+    big = {f"big{i}.ttl": f"{i}" * 200_000 for i in range(3)}
+    git_repo.commit_files({"a.ttl": "A", **big})
     source = GitSource(git_repo.path)
+    tree = asyncio.run(source.list_tree("HEAD"))
     ghost = TreeEntry("ghost.ttl", "0" * 40, 1)
+    entries = [ghost, *sorted(tree.entries, key=lambda e: e.path)]
 
-    async def go() -> None:
-        async for _ in source.fetch("HEAD", [ghost]):
-            pass
+    async def go() -> list[tuple[str, int, str | None]]:
+        return [
+            (f.entry.path, len(f.data), f.unreadable) async for f in source.fetch("HEAD", entries)
+        ]
 
-    with pytest.raises(SourceError, match="missing"):
-        asyncio.run(go())
+    got = asyncio.run(asyncio.wait_for(go(), timeout=60))
+    assert got == [
+        (
+            "ghost.ttl",
+            0,
+            f"blob {'0' * 40} is missing from the local repository (a partial or"
+            " damaged clone?); it is asked for again next run",
+        ),
+        ("a.ttl", 1, None),
+        ("big0.ttl", 200_000, None),
+        ("big1.ttl", 200_000, None),
+        ("big2.ttl", 200_000, None),
+    ]
+
+
+def test_a_reader_stopping_early_ends_git_without_hanging(git_repo: GitRepo) -> None:
+    # The reader stops after one blob while megabytes are queued behind it: the
+    # paused stdout must be drained, or asyncio's wait() never returns (FIBO hang).
+    git_repo.commit_files({f"big{i}.ttl": f"{i}" * 300_000 for i in range(8)})
+    source = GitSource(git_repo.path)
+    tree = asyncio.run(source.list_tree("HEAD"))
+
+    async def go() -> str:
+        fetched = source.fetch("HEAD", tree.entries)
+        async for first in fetched:
+            # A consumer busy elsewhere (parsing) lets the loop take in what git
+            # writes meanwhile, until the reader's buffer is full and reading pauses.
+            for _ in range(2000):
+                await asyncio.sleep(0)
+            await fetched.aclose()  # type: ignore[attr-defined]
+            return first.entry.path
+        raise AssertionError("nothing fetched")
+
+    assert asyncio.run(asyncio.wait_for(go(), timeout=60)) == tree.entries[0].path
 
 
 def test_unknown_branch_and_missing_repository_are_clear(git_repo: GitRepo, tmp_path) -> None:  # type: ignore[no-untyped-def]
