@@ -37,7 +37,7 @@ from syncer.storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
-BATCH = 64  # about what a 974-page sync's batches hold when the writer is the bound
+BATCH = 200  # about what a 974-page sync's batches hold (5 transactions, issue 13)
 
 
 class TimedConnection:

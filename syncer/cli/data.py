@@ -13,7 +13,6 @@ from itertools import chain
 from typing import Any, TextIO
 
 from syncer.config import Settings
-from syncer.storage import exports
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
@@ -32,6 +31,10 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
 
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: sqlite-utils imports pandas when it is installed (oaklib brings
+    # it), 0.7 s that every other command, `syncer sync` included, would pay at start.
+    from syncer.storage import exports
+
     db = exports.open_readonly(settings.db_path)
     try:
         write(exports.query(db, args.sql), args.format, sys.stdout)
@@ -41,6 +44,8 @@ def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from syncer.storage import exports  # imported here: see cmd_query
+
     db = exports.open_readonly(settings.db_path)
     try:
         write(

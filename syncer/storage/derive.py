@@ -209,18 +209,32 @@ def _recompute_axioms(conn: sqlite3.Connection, oid: str, axioms: set[AxiomKey],
         "DELETE FROM owl_axioms WHERE id IN (SELECT value FROM json_each(?))",
         (_json(axiom_id(oid, k) for k in axioms),),
     )
+    # The keys go into a temp table and are joined to contrib_axioms in one statement
+    # (CROSS JOIN keeps them the outer loop, so each is one index look-up; a join against
+    # json_each would scan contrib_axioms). One query per key cost 10,834 round trips
+    # for 974 pages (issue 13's profile).
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS axiom_keys (axiom_type TEXT, subject TEXT, object TEXT)"
+    )
+    conn.execute("DELETE FROM temp.axiom_keys")
+    conn.executemany("INSERT INTO temp.axiom_keys VALUES (?,?,?)", axioms)
     first: dict[AxiomKey, tuple[str, str | None]] = {}
-    # One indexed lookup per key: a join against json_each would scan contrib_axioms.
-    for key in sorted(axioms):
-        rows = conn.execute(
-            "SELECT path, annotations FROM contrib_axioms INDEXED BY contrib_axioms_key"
-            " WHERE ontology_id = ?"
-            " AND axiom_type = ? AND subject = ? AND object = ? ORDER BY path",
-            (oid, *key),
-        ).fetchall()
-        if rows:
-            annotations = next((r[1] for r in rows if r[1] is not None), None)
-            first[key] = (rows[0][0], annotations)
+    for axiom_type, subject, obj, path, notes in conn.execute(
+        "SELECT c.axiom_type, c.subject, c.object, c.path, c.annotations"
+        "  FROM temp.axiom_keys k CROSS JOIN contrib_axioms c INDEXED BY contrib_axioms_key"
+        "    ON c.ontology_id = ? AND c.axiom_type = k.axiom_type AND c.subject = k.subject"
+        "   AND c.object = k.object"
+        " ORDER BY c.axiom_type, c.subject, c.object, c.path",
+        (oid,),
+    ):
+        key = (axiom_type, subject, obj)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = (path, notes)
+        elif seen[1] is None and notes is not None:
+            # The first file's path; the first annotations any file (by path) gives.
+            first[key] = (seen[0], notes)
+    conn.execute("DELETE FROM temp.axiom_keys")
     conn.executemany(
         "INSERT INTO owl_axioms (id, ontology_id, axiom_type, subject, object, annotations,"
         " source_path, last_synced) VALUES (?,?,?,?,?,?,?,?)",

@@ -100,7 +100,15 @@ def write_batch(
     """Write ``items`` in the caller's transaction, each in a savepoint; derive once."""
     batch = store.Batch()
     out: list[Written] = []
+    seen: set[str] = set()
     for item in items:
+        path = item.entry.path if isinstance(item, FileWrite) else item.path
+        if path in seen:
+            # A path twice in one batch (the engine never does this): store what is
+            # staged first, so the second write replaces the first's triples.
+            store.add_staged(conn, oid, batch)
+            seen.clear()
+        seen.add(path)
         conn.execute("SAVEPOINT file")
         # What the file touched is noted apart and kept only if its savepoint is.
         own = store.Batch()
@@ -110,7 +118,6 @@ def write_batch(
             raise  # a storage fault fails the transaction; the writer sorts it out
         except Exception as exc:  # a bug on one file must not cost the others
             conn.execute("ROLLBACK TO file")
-            path = item.entry.path if isinstance(item, FileWrite) else item.path
             log.exception("writing %s failed", path)
             failed = FileContribution.failed(f"internal error while writing: {exc}")
             if not isinstance(item, FileWrite):

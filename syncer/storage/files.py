@@ -41,6 +41,7 @@ class Batch:
         """Take in what one file's write noted (after its savepoint was released)."""
         self.affected.update(other.affected)
         self.changes.orphans |= other.changes.orphans
+        self.changes.staged |= other.changes.staged
         self.changes.subjects |= other.changes.subjects
         self.changes.objects |= other.changes.objects
 
@@ -194,12 +195,19 @@ def write_file(
 ) -> None:
     """Replace the file's contribution, triples and source_files row; note what it touched
     in ``batch`` (derived at :func:`finish_batch`)."""
-    old = _keys_of_path(conn, oid, record.path)
-    _delete_contribution(conn, oid, record.path)
-    statements.forget_file(conn, oid, record.path, batch.changes)
+    # A path source_files does not know has no contribution and no triples (both are
+    # only ever written with its source_files row): a full sync skips 15 statements a
+    # file (issue 13).
+    known = conn.execute(
+        "SELECT 1 FROM source_files WHERE ontology_id=? AND path=?", (oid, record.path)
+    ).fetchone()
+    if known:
+        batch.affected.update(_keys_of_path(conn, oid, record.path))
+        _delete_contribution(conn, oid, record.path)
+        statements.forget_file(conn, oid, record.path, batch.changes)
     if contribution.status != "failed":
         _insert_contribution(conn, oid, record.path, contribution)
-        statements.add_file(conn, oid, record.path, contribution.statements, batch.changes)
+        statements.stage_file(conn, record.path, contribution.statements, batch.changes)
     conn.execute(
         "INSERT OR REPLACE INTO source_files (ontology_id, path, blob_sha, status, error,"
         " warnings, format, parser_version, size, context_deps, last_synced)"
@@ -222,9 +230,8 @@ def write_file(
             now,
         ),
     )
-    new = _keys_of_contribution(contribution) if contribution.status != "failed" else Affected()
-    batch.affected.update(old)
-    batch.affected.update(new)
+    if contribution.status != "failed":
+        batch.affected.update(_keys_of_contribution(contribution))
 
 
 def delete_file(conn: sqlite3.Connection, oid: str, path: str, batch: Batch) -> None:
@@ -236,9 +243,15 @@ def delete_file(conn: sqlite3.Connection, oid: str, path: str, batch: Batch) -> 
     batch.affected.update(old)
 
 
+def add_staged(conn: sqlite3.Connection, oid: str, batch: Batch) -> None:
+    """Store the triples the batch's files staged so far (also done by finish_batch)."""
+    statements.add_staged(conn, oid, batch.changes)
+
+
 def finish_batch(conn: sqlite3.Connection, oid: str, batch: Batch, now: str) -> None:
     """Derive once what the batch's files touched: the public tables and the triples that
     lost their last source; note what the closure must catch up on at the end of the run."""
+    statements.add_staged(conn, oid, batch.changes)
     recompute(conn, oid, batch.affected, now)
     statements.drop_orphans(conn, batch.changes)
     closure.note(conn, batch.changes.subjects, batch.changes.objects)

@@ -1,11 +1,15 @@
 """Writing the triple layer: ``statements``, ``statement_sources`` and ``prefix``.
 
 A file's triples are replaced inside the file's savepoint (store.write_file): its
-``statement_sources`` rows go, the triples it states now are added to ``statements``
-where missing and pointed at. Triples that lost their last source are removed once, at
-the end of the batch (:func:`drop_orphans`), so a triple moved from one file to another
-in the same batch is never deleted and re-added. What changed in ``statements`` is
-collected for the closure (syncer/storage/closure.py).
+``statement_sources`` rows go and the triples it states now are staged in
+``temp.incoming`` (:func:`stage_file`). At the end of the batch, :func:`add_staged` adds
+the staged triples ``statements`` lacks and points their files at them, set-based, once
+for the whole batch (issue 13: one statement per batch, not three per file), then
+:func:`drop_orphans` removes the triples that lost their last source, so a triple moved
+from one file to another in the same batch is never deleted and re-added. A file whose
+savepoint is rolled back takes its staged rows with it (the temp database shares the
+transaction). What changed in ``statements`` is collected for the closure
+(syncer/storage/closure.py).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from syncer.storage.closure import CLOSURE_PREDICATES
 
 _INCOMING = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
-    stanza TEXT, subject TEXT, predicate TEXT, object TEXT, value TEXT, datatype TEXT,
+    path TEXT, stanza TEXT, subject TEXT, predicate TEXT, object TEXT, value TEXT, datatype TEXT,
     language TEXT
 )
 """
@@ -28,16 +32,22 @@ _MATCH = (
     "s.subject = i.subject AND s.predicate = i.predicate AND s.object IS i.object"
     " AND s.value IS i.value AND s.datatype IS i.datatype AND s.language IS i.language"
 )
+# Grouped: two files of a batch may state the same triple, and the NOT EXISTS test sees
+# only what was there before this statement (SQLite materialises a SELECT that reads the
+# table it inserts into). A triple's stanza is the same in every file that states it
+# (its subject, or a blank node's named owner, and blank nodes are per file); MIN makes
+# that explicit.
 _ADD_MISSING = f"""
 INSERT INTO statements (stanza, subject, predicate, object, value, datatype, language)
-SELECT i.stanza, i.subject, i.predicate, i.object, i.value, i.datatype, i.language
+SELECT MIN(i.stanza), i.subject, i.predicate, i.object, i.value, i.datatype, i.language
   FROM temp.incoming i
  WHERE NOT EXISTS (SELECT 1 FROM statements s WHERE {_MATCH})
+ GROUP BY i.subject, i.predicate, i.object, i.value, i.datatype, i.language
 RETURNING subject, predicate, object
 """
 _POINT = f"""
 INSERT OR IGNORE INTO statement_sources (ontology_id, path, statement_id)
-SELECT ?, ?, s.id FROM temp.incoming i JOIN statements s ON {_MATCH}
+SELECT ?, i.path, s.id FROM temp.incoming i JOIN statements s ON {_MATCH}
 """
 
 
@@ -46,6 +56,7 @@ class Changes:
     """What a batch did to ``statements``, for the end of the batch."""
 
     orphans: set[int] = field(default_factory=set)  # ids that lost a source
+    staged: set[str] = field(default_factory=set)  # paths with rows in temp.incoming
     subjects: set[str] = field(default_factory=set)  # closure inputs that changed
     objects: set[str] = field(default_factory=set)
 
@@ -68,23 +79,31 @@ def forget_file(conn: sqlite3.Connection, oid: str, path: str, changes: Changes)
     )
 
 
-def add_file(
+def stage_file(
     conn: sqlite3.Connection,
-    oid: str,
     path: str,
     rows: Sequence[tuple[str | None, ...]],
     changes: Changes,
 ) -> None:
-    """Point the file at its triples, adding those ``statements`` does not hold yet."""
+    """Stage the file's triples; :func:`add_staged` stores them at the end of the batch."""
     if not rows:
         return
     conn.execute(_INCOMING)
-    conn.execute("DELETE FROM temp.incoming")
-    conn.executemany("INSERT INTO temp.incoming VALUES (?,?,?,?,?,?,?)", rows)
+    conn.executemany(
+        "INSERT INTO temp.incoming VALUES (?,?,?,?,?,?,?,?)", [(path, *row) for row in rows]
+    )
+    changes.staged.add(path)
+
+
+def add_staged(conn: sqlite3.Connection, oid: str, changes: Changes) -> None:
+    """Add the staged triples ``statements`` lacks and point each staging file at its own."""
+    if not changes.staged:
+        return
     for subject, predicate, obj in conn.execute(_ADD_MISSING).fetchall():
         changes.saw(subject, predicate, obj)
-    conn.execute(_POINT, (oid, path))
+    conn.execute(_POINT, (oid,))
     conn.execute("DELETE FROM temp.incoming")
+    changes.staged.clear()
 
 
 def drop_orphans(conn: sqlite3.Connection, changes: Changes) -> None:
