@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small corpora, one run each")
     parser.add_argument("--sizes", type=_sizes, help="VisionFlow corpus sizes (974,10000)")
     parser.add_argument("--turtle", type=int, help="Turtle corpus size (the first size)")
+    parser.add_argument(
+        "--fibo", type=int, help="modules of the generated FIBO-shaped ontology (300)"
+    )
     parser.add_argument("--runs", type=int, help="runs of each of ours, for medians (5)")
     parser.add_argument("--baseline-runs", type=int, help="runs of each baseline (3)")
     parser.add_argument(
@@ -58,6 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.sizes = args.sizes or ([40] if quick else [974, 10000])
     args.turtle = args.turtle if args.turtle is not None else args.sizes[0]
+    args.fibo = args.fibo if args.fibo is not None else (30 if quick else 300)
     args.runs = args.runs or (1 if quick else 5)
     args.baseline_runs = (
         args.baseline_runs if args.baseline_runs is not None else (1 if quick else 3)
@@ -108,6 +112,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     specs = [Corpus("visionflow", n) for n in args.sizes]
     if args.turtle:
         specs.append(Corpus("turtle", args.turtle))
+    if args.fibo:
+        specs.append(Corpus("fibo", args.fibo))
     for spec in specs:
         with_baselines = spec.kind == "visionflow" and spec.files in args.baseline_sizes
         _say(f"full sync: {spec.name}" + (" (and baselines)" if with_baselines else ""))
@@ -132,7 +138,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _say("parsing alone")
     results["parsing"] = [
         scenarios.parsing(spec, 1 if args.quick else 3)
-        for spec in (specs[0], *(s for s in specs if s.kind == "turtle"))
+        for spec in (specs[0], *(s for s in specs if s.kind in ("turtle", "fibo")))
     ]
     results["ratios"] = report.ratios(results)
     results["targets"] = report.targets(results)

@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import corpus
+from bench import corpus, fibo_corpus
 from syncer_dev.gitrepo import GitRepo
 
 FULL_NAME = "bench/ontology"
@@ -20,7 +20,7 @@ QUIET_CRON = "0 0 1 1 *"
 
 @dataclass(frozen=True)
 class Corpus:
-    kind: str  # "visionflow" (2026-08 pages) or "turtle"
+    kind: str  # "visionflow" (2026-08 pages), "turtle" or "fibo" (bench/fibo_corpus.py)
     files: int
 
     @property
@@ -32,6 +32,8 @@ class Corpus:
             return corpus.visionflow_pages(self.files)
         if self.kind == "turtle":
             return corpus.turtle_files(self.files)
+        if self.kind == "fibo":
+            return fibo_corpus.fibo_files(self.files)
         raise ValueError(f"unknown corpus kind {self.kind!r}")
 
     @property

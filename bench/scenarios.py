@@ -114,7 +114,9 @@ def _pushes(
 
 def parsing(spec: Corpus, repeats: int) -> dict[str, Any]:
     """Parse speed on ``spec``'s generated files (in memory, one thread)."""
-    files = [(p, t.encode()) for p, t in spec.generate().items() if p.endswith((".md", ".ttl"))]
+    files = [
+        (p, t.encode()) for p, t in spec.generate().items() if p.endswith((".md", ".ttl", ".rdf"))
+    ]
     context = json.dumps(V2_CONTEXT).encode() if spec.kind == "visionflow" else None
     result = parse_speed.measure(files, spec.kind, repeats, context)
     result["corpus"] = spec.name

@@ -16,6 +16,7 @@ from syncer.errors import FatalError, RetryableError
 
 BUSY_TIMEOUT_MS = 5000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+WRITER_CACHE_KIB = 32 * 1024
 WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 
@@ -49,6 +50,12 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         # the file does not keep its high-water mark (https://sqlite.org/wal.html#ckpt).
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+        # The writer's batches insert into indexes of tens of MB (statements, and
+        # entailed_edge: 200,000 rows for a FIBO-sized ontology); at SQLite's default
+        # 2 MB cache nearly every insert missed it. Inserting those 200,000 rows: 4.75 s
+        # at the default, 3.45 s at 32 MiB (medians of 3, issue 13). A cache only grows
+        # as pages are used: small databases stay small.
+        conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
     return conn
 
 
