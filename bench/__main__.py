@@ -39,6 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small corpora, one run each")
     parser.add_argument("--sizes", type=_sizes, help="VisionFlow corpus sizes (974,10000)")
+    parser.add_argument(
+        "--scale",
+        type=_sizes,
+        help="more VisionFlow sizes for the scale curve, one run each (50000; none with --quick)",
+    )
     parser.add_argument("--turtle", type=int, help="Turtle corpus size (the first size)")
     parser.add_argument(
         "--fibo", type=int, help="modules of the generated FIBO-shaped ontology (300)"
@@ -60,6 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     args.sizes = args.sizes or ([40] if quick else [974, 10000])
+    args.scale = args.scale if args.scale is not None else ([] if quick else [50000])
     args.turtle = args.turtle if args.turtle is not None else args.sizes[0]
     args.fibo = args.fibo if args.fibo is not None else (30 if quick else 300)
     args.runs = args.runs or (1 if quick else 5)
@@ -107,6 +113,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "runs": args.runs,
         "baseline_runs": args.baseline_runs,
         "sizes": args.sizes,
+        "scale": args.scale,
         "full_sync": [],
     }
     specs = [Corpus("visionflow", n) for n in args.sizes]
@@ -116,6 +123,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         specs.append(Corpus("fibo", args.fibo))
     for spec in specs:
         with_baselines = spec.kind == "visionflow" and spec.files in args.baseline_sizes
+        # The one-page change is timed on the largest corpus (issue 13: the 8k one).
+        with_change = spec.kind == "visionflow" and spec.files == max(args.sizes)
         _say(f"full sync: {spec.name}" + (" (and baselines)" if with_baselines else ""))
         results["full_sync"].append(
             scenarios.full_sync(
@@ -124,7 +133,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 latency=args.latency,
                 runs=args.runs,
                 baseline_runs=args.baseline_runs if with_baselines else 0,
+                change_runs=args.runs if with_change else 0,
             )
+        )
+    for files in args.scale:
+        spec = Corpus("visionflow", files)
+        _say(f"scale curve: {spec.name}, one run")
+        results["full_sync"].append(
+            scenarios.full_sync(spec, args.work, latency=args.latency, runs=1, baseline_runs=0)
         )
     _say(f"service: pushes and webhook acknowledgements on {specs[0].name}")
     results["service"] = scenarios.service_figures(

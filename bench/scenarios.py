@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,11 @@ def full_sync(
     latency: float,
     runs: int,
     baseline_runs: int,
+    change_runs: int = 0,
 ) -> dict[str, Any]:
     """Full syncs and unchanged reconciliations of ``spec``; with ``baseline_runs``, the
-    two baselines on the same repository too."""
+    two baselines on the same repository too; with ``change_runs``, that many one-page
+    changes synced into the synced database (VisionFlow corpora)."""
     repo = build(spec, work)
     out: dict[str, Any] = {"corpus": spec.name, "files": spec.files, "latency_s": latency}
     with fullsync.fake_github(repo, latency) as fake:
@@ -49,7 +52,39 @@ def full_sync(
             out[kind] = _summary(
                 fullsync.baseline_runs(kind, spec, repo, fake, work, baseline_runs)
             )
+    if spec.kind == "visionflow" and change_runs:
+        out["one_change"] = _one_change(spec, repo, work, latency, change_runs)
     return out
+
+
+def _one_change(
+    spec: Corpus, repo: GitRepo, work: Path, latency: float, runs: int
+) -> dict[str, Any]:
+    """``syncer sync`` after a commit that changes one page, on the synced database:
+    ``runs`` times, each a new commit (a private clone, so the cached corpus keeps its
+    one commit)."""
+    copy = clone(repo, work / f"{spec.name}-change-repo")
+    db = work / f"{spec.name}-change.db"
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{work / f'{spec.name}-ours.db'}{suffix}")
+        target = Path(f"{db}{suffix}")
+        target.unlink(missing_ok=True)
+        if source.exists():
+            shutil.copyfile(source, target)
+    samples = []
+    with fullsync.fake_github(copy, latency) as fake:
+        for round_ in range(runs):
+            service.change_pages(copy, 1, round_)
+            result = fullsync.ours(spec, fake, db)
+            if result["status"] != "done" or result["files"] != 1:
+                raise RuntimeError(f"{spec.name}: the one-file sync went wrong: {result}")
+            samples.append(result)
+    return {
+        "seconds": median([r["seconds"] for r in samples]),
+        "max_s": max(r["seconds"] for r in samples),
+        "requests": median([r["requests"] for r in samples]),
+        "runs": samples,
+    }
 
 
 def service_figures(

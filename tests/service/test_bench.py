@@ -26,6 +26,7 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     out, doc = tmp_path / "results", tmp_path / "performance.md"
     doc.write_text("# P\n<!-- bench:results:start -->\nold\n<!-- bench:results:end -->\nend\n")
     args = ["--quick", "--latency", "0.01", "--out", str(out), "--work", str(tmp_path / "w")]
+    args += ["--scale", "60"]
     assert main([*args, "--docs", str(doc)]) == 0
     data: dict[str, Any] = json.loads((out / "quick.json").read_text())
     assert (out / "quick.png").read_bytes().startswith(b"\x89PNG")
@@ -36,15 +37,27 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert spliced.startswith("# P\n<!-- bench:results:start -->") and spliced.endswith("end\n")
 
     assert data["sizes"] == [40] and data["runs"] == 1 and data["latency_s"] == 0.01
-    pages, turtle = data["full_sync"]
-    assert (pages["corpus"], turtle["corpus"]) == ("visionflow-40", "turtle-40")
+    pages, turtle, fibo, scaled = data["full_sync"]
+    assert [r["corpus"] for r in data["full_sync"]] == [
+        "visionflow-40",
+        "turtle-40",
+        "fibo-30",
+        "visionflow-60",
+    ]
+    assert (fibo["ours"]["files"], scaled["ours"]["files"]) == (30, 61)
+    assert len(scaled["ours"]["runs"]) == 1 and "batch" not in scaled
+    # One page changed after the full sync of the largest --sizes corpus: one file
+    # synced, with head, tree and one blob.
+    one = pages["one_change"]
+    assert [r["files"] for r in one["runs"]] == [1] and one["requests"] == 3
+    assert "one_change" not in scaled and "one_change" not in turtle
     ours = pages["ours"]
     assert ours["files"] == 41  # 40 pages and the JSON-LD context document
     # The branch's tarball, then the archive from codeload, then the tree: the context
     # document comes out of the archive like the pages.
-    for run in (ours, turtle["ours"]):
+    for run in (ours, turtle["ours"], fibo["ours"], scaled["ours"]):
         assert (run["requests_api"], run["requests_codeload"]) == (2, 1)
-    for run in (pages, turtle):
+    for run in (pages, turtle, fibo, scaled):
         assert run["reconcile"]["requests"] == 2  # head and tree: nothing else to fetch
         assert run["reconcile"]["files"] == 0
     # Listing the root, pages/, static/, static/ns/, then one request per file.
@@ -65,10 +78,12 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert (ack["senders"], ack["samples"]) == (50, 100)
     assert 0 < ack["p50_s"] <= ack["p99_s"] <= ack["max_s"] < 30
 
-    assert [p["corpus"] for p in data["parsing"]] == ["visionflow-40", "turtle-40"]
-    for parse in data["parsing"]:
-        assert parse["ours"]["files_ok"] == 40
+    assert [p["corpus"] for p in data["parsing"]] == ["visionflow-40", "turtle-40", "fibo-30"]
+    for parse, files in zip(data["parsing"], (40, 40, 30), strict=True):
+        assert parse["ours"]["files_ok"] == files
         assert parse["rdflib"]["triples"] > 0 and parse["pyoxigraph"]["triples"] > 0
+    # The FIBO-shaped modules (RDF/XML with DTD entities, and Turtle): both read them all.
+    assert data["parsing"][2]["rdflib"]["triples"] == data["parsing"][2]["pyoxigraph"]["triples"]
 
     ratios = data["ratios"]
     assert set(ratios) == {"visionflow-40/batch", "visionflow-40/streaming"}
@@ -81,11 +96,18 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
         "<= 2 requests, < 1 s",
         "ack -> committed p50 < 250 ms",
         "p99 < 25 ms",
+        "within 15 %",
+        "flat (within 1.5x)",
+        "synced in < 1 s",
         "<= 0.5x naive rdflib parsing its blocks",
+        "within 2x of pyoxigraph parsing the files",
         "within 2x of pyoxigraph parsing the files",
         "within 3x of pyoxigraph",
         "within 3x of pyoxigraph",
+        "within 3x of pyoxigraph",
     ]
+    assert "| scale curve (VisionFlow) |" in table and "| 61 files |" in table
+    assert "| visionflow-40 database |" in table
     assert all(isinstance(t["met"], bool) for t in data["targets"])
 
 
