@@ -16,7 +16,7 @@ from syncer.errors import FatalError, RetryableError
 
 BUSY_TIMEOUT_MS = 5000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
-WRITER_CACHE_KIB = 32 * 1024
+WRITER_CACHE_KIB = 8 * 1024
 WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 
@@ -51,10 +51,12 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         # The writer's batches insert into indexes of tens of MB (statements, and
-        # entailed_edge: 200,000 rows for a FIBO-sized ontology); at SQLite's default
-        # 2 MB cache nearly every insert missed it. Inserting those 200,000 rows: 4.75 s
-        # at the default, 3.45 s at 32 MiB (medians of 3, issue 13). A cache only grows
-        # as pages are used: small databases stay small.
+        # entailed_edge: 140,000 rows for the FIBO-shaped benchmark ontology); at
+        # SQLite's default 2 MB cache nearly every insert missed it. Syncing that
+        # ontology (local git, medians of 3 on a noisy 2-core machine): 9.0 s at 2 MB,
+        # 7.5 s at 8 MiB, 7.1-7.8 s at 16-32 MiB, while peak RSS grows by about the
+        # cache (93, 103-107, 115-129 MB). 8 MiB takes most of the gain and keeps issue
+        # 13's memory bound (a 32 MiB cache put 974 pages at 138 MB, over 120).
         conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
     return conn
 
