@@ -1,6 +1,6 @@
-"""python -m bench: every measurement of issue 6, a printed table, JSON, Markdown and a PNG.
+"""python -m bench: every measurement of issues 6 and 13, a printed table, JSON, Markdown and a PNG.
 
-    python -m bench                  # the full run (about 12 minutes on 2 cores)
+    python -m bench                  # the full run (about 25 minutes on 2 cores)
     python -m bench --quick          # small corpora, one run of each: a smoke test
     python -m bench --docs docs/performance.md   # and put the tables into the docs
 
