@@ -158,14 +158,13 @@ class GitSource:
             # wait. Killing it then races the child watcher: Popen.send_signal polls
             # first and may reap the exited child, and asyncio then logs "Unknown
             # child process pid N" (seen in about 1 of 10 `syncer sync` runs).
-            if not read_all and proc.returncode is None:
-                proc.kill()
             if not read_all:
-                # Read to EOF before waiting: asyncio's wait() returns only
-                # once every pipe has closed, and a stdout whose reading is paused
-                # (its buffer full of blobs nobody will read) never does, so wait()
-                # would hang forever (seen on FIBO: an early
-                # error with 160 blobs queued; CPython 3.11.7's base_subprocess).
+                if proc.returncode is None:
+                    proc.kill()
+                # Then read to EOF: asyncio's wait() returns only once every pipe has
+                # closed, and a stdout whose reading is paused (its buffer full of blobs
+                # nobody will read) never does (CPython 3.11.7's base_subprocess; FIBO's
+                # sync hung so, a reader stopping with 160 blobs queued).
                 await proc.stdout.read()
             await proc.wait()
 

@@ -116,3 +116,24 @@ def test_what_arrives_while_the_writer_is_busy_shares_one_transaction(db_path: P
     assert (transactions, [len(b) for b in batches]) == (1, [40])
     assert count(db_path, "SELECT count(*) FROM source_files WHERE status = 'ok'") == 40
     assert count(db_path, "SELECT count(*) FROM owl_class_hierarchy") == 40
+
+
+def test_a_path_written_twice_in_one_batch_keeps_only_the_second_writes_triples(
+    db_path: Path,
+) -> None:
+    # The engine never does this; write_batch stores what is staged before the second
+    # write replaces it, so the batch equals writing the second version alone.
+    twice = [ttl_file("a.ttl", "A", "X"), ttl_file("a.ttl", "A", "Y")]
+    conn = connect(db_path)
+    with immediate(conn):
+        file_batches.write_batch(conn, "default", 3, twice, "now")
+    conn.close()
+    with sqlite3.connect(db_path) as db:
+        assert db.execute(
+            "SELECT subject, predicate, object FROM statement_files WHERE path = 'a.ttl'"
+            " ORDER BY predicate, object"
+        ).fetchall() == [
+            (f"<{EX}A>", "rdf:type", "owl:Class"),
+            (f"<{EX}A>", "rdfs:subClassOf", f"<{EX}Y>"),
+        ]
+        assert db.execute("SELECT count(*) FROM statements").fetchone() == (2,)
