@@ -1,1 +1,1 @@
-"""The benchmark of issue 6 (``python -m bench``); docs/performance.md has the results."""
+"""The benchmarks of issues 6 and 13 (``python -m bench``); docs/performance.md has the results."""
