@@ -54,6 +54,9 @@ _LABELS = (RDFS + "label", SKOS + "prefLabel")
 _COMMENTS = (RDFS + "comment", SKOS + "definition")
 _DEFINITIONS = (IAO_DEFINITION, SKOS + "definition")
 _SUBCLASS = RDFS + "subClassOf"
+_VALUE_PREDICATES = frozenset(
+    {*_LABELS, *_COMMENTS, *_DEFINITIONS, RDFS + "domain", RDFS + "range"}
+)
 _AXIOM_PREDICATES = {
     _SUBCLASS: "SubClassOf",
     OWL + "equivalentClass": "EquivalentClass",
@@ -109,11 +112,14 @@ def facts_from_triples(triples: Sequence[Triple]) -> GraphFacts:
     """Everything the VisionFlow tables need from one file's triples, sorted so output is
     stable whatever order the parser gave."""
     types: dict[str, set[str]] = {}
+    # Only the predicates read below: keying every triple cost a third of this function.
     values: dict[tuple[str, str], list[Obj]] = {}
     for s, p, o in triples:
-        if p == RDF_TYPE and o[0] == "I":
-            types.setdefault(s, set()).add(o[1])
-        values.setdefault((s, p), []).append(o)
+        if p == RDF_TYPE:
+            if o[0] == "I":
+                types.setdefault(s, set()).add(o[1])
+        elif p in _VALUE_PREDICATES:
+            values.setdefault((s, p), []).append(o)
 
     def first_text(iri: str, predicates: tuple[str, ...]) -> str | None:
         for predicate in predicates:

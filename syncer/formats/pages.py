@@ -53,7 +53,7 @@ def page_name_from_path(path: str) -> str:
     return _PERCENT_RUN.sub(_decode_percent_run, name)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)  # bounded memory on any repository (issue 13)
 def page_key(name: str) -> str:
     """The normalized page name: the stable ``kg_nodes`` id and the key links resolve by."""
     return unicodedata.normalize("NFC", name).strip().casefold()

@@ -40,7 +40,11 @@ _SEMSQL = {
     "obo": "http://purl.obolibrary.org/obo/",
     "schema": "http://schema.org/",
 }
-_CACHE_LIMIT = 200_000
+# IRIs compressed, kept across files (common vocabulary, shared classes). Capped low: at
+# 200,000 entries this cache alone was about 50 MB, most of the peak-RSS growth between a
+# 974-page and a 50,000-page sync (issue 13: memory flat per file; docs/performance.md).
+# to_rows memoises within a file, so a file never pays twice for its own IRIs.
+_CACHE_LIMIT = 32_768
 
 
 def standard_pairs() -> list[tuple[str, str]]:

@@ -20,7 +20,16 @@ from syncer.formats.mapping import facts_from_triples
 from syncer.formats.options import ParseOptions
 from syncer.formats.prefixes import prefix_map
 from syncer.formats.sandbox import no_io
-from syncer.formats.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
+from syncer.formats.triples import (
+    XSD_STRING,
+    BlankLabels,
+    Obj,
+    Triple,
+    dedupe,
+    file_tag,
+    literal,
+    to_rows,
+)
 from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
 
 # Extension -> rdflib format name.
@@ -158,13 +167,35 @@ def _ox_object(term: Any) -> Obj:
 
 
 def _with_pyoxigraph(data: bytes, rdf_format: str, base: str | None) -> list[Triple]:
+    # One pass with the common cases inlined (named nodes, plain and language-tagged
+    # literals): this loop runs once per triple and was a third of parsing an RDF file in
+    # Python (bench.profile; docs/performance.md).
+    named, blank, plain = ox.NamedNode, ox.BlankNode, ox.Literal
+    xsd_string = XSD_STRING
     triples: list[Triple] = []
+    append = triples.append
     for quad in ox.parse(data, format=_OX_FORMATS[rdf_format], base_iri=base):
-        subject = quad.subject
-        s = "_:" + subject.value if type(subject) is ox.BlankNode else subject.value
-        if type(subject) not in (ox.NamedNode, ox.BlankNode):
+        subject, obj = quad.subject, quad.object
+        kind = type(subject)
+        if kind is named:
+            s = subject.value
+        elif kind is blank:
+            s = "_:" + subject.value
+        else:
             raise ParseError("RDF 1.2 triple terms are not supported")
-        triples.append((s, quad.predicate.value, _ox_object(quad.object)))
+        kind = type(obj)
+        if kind is named:
+            o: Obj = ("I", obj.value)
+        elif kind is plain:
+            language = obj.language
+            if language:
+                o = ("L", obj.value, None, language.lower())
+            else:
+                datatype = obj.datatype.value
+                o = ("L", obj.value, None if datatype == xsd_string else datatype, None)
+        else:
+            o = _ox_object(obj)
+        append((s, quad.predicate.value, o))
     return triples
 
 

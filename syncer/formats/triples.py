@@ -135,20 +135,35 @@ def to_rows(triples: Sequence[Triple], curie: Any) -> list[Row]:
     syncer/formats/prefixes.py), literals in ``value`` with ``datatype`` / ``language``,
     blank nodes as ``_:label``."""
     owners = stanzas(triples)
+    # A local memo in front of the map's own cache: most IRIs of a file repeat (its
+    # predicates, its classes), and a dict probe costs less than a method call.
+    seen: dict[str, str] = {}
+    lookup = seen.get
     compress = curie.compress
     rows: list[Row] = []
+    append = rows.append
     for s, p, o in triples:
         if s.startswith("_:"):
             owner = owners.get(s, s)
             stanza = owner if owner.startswith("_:") else compress(owner)
             subject = s
         else:
-            subject = stanza = compress(s)
+            subject = lookup(s)
+            if subject is None:
+                subject = seen[s] = compress(s)
+            stanza = subject
+        predicate = lookup(p)
+        if predicate is None:
+            predicate = seen[p] = compress(p)
         kind = o[0]
         if kind == "L":
             datatype = compress(o[2]) if o[2] else None
-            rows.append((stanza, subject, compress(p), None, o[1], datatype, o[3]))
+            append((stanza, subject, predicate, None, o[1], datatype, o[3]))
+        elif kind == "B":
+            append((stanza, subject, predicate, o[1], None, None, None))
         else:
-            obj = o[1] if kind == "B" else compress(o[1])
-            rows.append((stanza, subject, compress(p), obj, None, None, None))
+            obj = lookup(o[1])
+            if obj is None:
+                obj = seen[o[1]] = compress(o[1])
+            append((stanza, subject, predicate, obj, None, None, None))
     return rows
