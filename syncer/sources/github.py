@@ -42,7 +42,9 @@ from syncer.sources.base import FetchedFile
 from syncer.sources.github_answers import (
     archive_commit,
     archive_members,
+    sub_trees,
     tree_blobs,
+    tree_item,
     wants_tarball,
 )
 from syncer.sources.github_api import ClientOptions, GitHubAPI, base_headers, read_body
@@ -187,7 +189,7 @@ class GitHubSource:
     async def _get_tree(self, sha: str, *, recursive: bool) -> dict[str, Any]:
         query = "?recursive=1" if recursive else ""
         request = self._api.request(f"/git/trees/{quote(sha, safe='')}{query}")
-        data = await self._api.json("tree", request, f"tree {sha} of {self.repo}")
+        data = await self._api.json("tree", request, f"tree {sha} of {self.repo}", tree_item)
         if not isinstance(data, dict) or not isinstance(data.get("tree"), list):
             raise SourceError(f"GitHub answered tree {sha} of {self.repo} in an unknown shape")
         return data
@@ -198,8 +200,8 @@ class GitHubSource:
         if data.get("truncated"):  # even one directory's own listing has a limit
             raise SourceError(f"GitHub truncated the listing of {prefix or '/'} in {self.repo}")
         entries = tree_blobs(data, prefix)
-        for item in (i for i in data["tree"] if i.get("type") == "tree"):
-            sub_prefix, sha = f"{prefix}{item['path']}/", str(item["sha"])
+        for item in sub_trees(data):
+            sub_prefix, sha = f"{prefix}{item.path}/", item.sha
             sub = await self._get_tree(sha, recursive=True)
             done = not sub.get("truncated")
             entries += tree_blobs(sub, sub_prefix) if done else await self._walk(sha, sub_prefix)

@@ -240,11 +240,17 @@ class GitHubAPI:
         if response.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
             self._reset_at = reset
 
-    async def json(self, kind: str, request: httpx.Request, what: str) -> Any:
+    async def json(
+        self,
+        kind: str,
+        request: httpx.Request,
+        what: str,
+        object_hook: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Any:
         body = await self.call(kind, request, read_body, what)
         self.stats.bytes_fetched += len(body)
         try:
-            return json.loads(body)
+            return json.loads(body, object_hook=object_hook)
         except ValueError as exc:
             raise SourceError(f"GitHub answered {what} with something other than JSON") from exc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 
 import pytest
@@ -10,13 +11,16 @@ import pytest
 from syncer.errors import RetryableError, SourceError
 from syncer.model import TreeEntry
 from syncer.sources.github_answers import (
+    SubTree,
     archive_commit,
     archive_members,
     error_message,
     judge_failure,
     moved_base,
     number,
+    sub_trees,
     tree_blobs,
+    tree_item,
     wants_tarball,
 )
 
@@ -103,6 +107,36 @@ def test_tree_blobs_keeps_files_and_drops_symlinks_trees_and_submodules() -> Non
         TreeEntry("pages/a.md", "1" * 40, 5),
         TreeEntry("pages/b.ttl", "5" * 40, None),
     ]
+    assert sub_trees(data) == [SubTree("dir", "3" * 40)]
+
+
+def test_a_tree_answer_read_with_tree_item_gives_the_same_files_and_keeps_no_dicts() -> None:
+    body = json.dumps(
+        {
+            "sha": "9" * 40,
+            "url": "https://api.github.com/repos/o/r/git/trees/" + "9" * 40,
+            "tree": [
+                {
+                    "path": "a.md",
+                    "type": "blob",
+                    "mode": "100644",
+                    "sha": "1" * 40,
+                    "size": 5,
+                    "url": "https://api.github.com/repos/o/r/git/blobs/" + "1" * 40,
+                },
+                {"path": "link", "type": "blob", "mode": "120000", "sha": "2" * 40, "size": 4},
+                {"path": "dir", "type": "tree", "mode": "040000", "sha": "3" * 40},
+                {"path": "sub", "type": "commit", "mode": "160000", "sha": "4" * 40},
+            ],
+            "truncated": True,
+        }
+    )
+    data = json.loads(body, object_hook=tree_item)
+    assert data["truncated"] is True and data["sha"] == "9" * 40
+    assert data["tree"] == [TreeEntry("a.md", "1" * 40, 5), None, SubTree("dir", "3" * 40), None]
+    assert tree_blobs(data, "") == [TreeEntry("a.md", "1" * 40, 5)]
+    assert tree_blobs(data, "x/") == [TreeEntry("x/a.md", "1" * 40, 5)]
+    assert sub_trees(data) == [SubTree("dir", "3" * 40)]
 
 
 def test_the_tarball_rule_counts_files_and_bytes() -> None:
