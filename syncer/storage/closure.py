@@ -31,6 +31,9 @@ from collections.abc import Iterable
 # The predicates whose triples feed the closure, as statements holds them.
 CLOSURE_PREDICATES = frozenset({"rdfs:subClassOf", "rdfs:subPropertyOf", "rdf:type"})
 _CHUNK = 5000
+# From this many nodes on, an empty entailed_edge is filled with its indexes built after
+# (_fill_empty); below it the DDL is not worth it.
+BULK_MIN_NODES = 2000
 
 _TYPE_VOCABULARIES = ("owl:", "rdf:", "rdfs:")
 _CLASS_TYPES = frozenset({"owl:Class", "rdfs:Class"})
@@ -184,16 +187,49 @@ def dependents(conn: sqlite3.Connection, changed: set[str]) -> set[str]:
 
 def recompute(conn: sqlite3.Connection, nodes: set[str]) -> None:
     """Replace the ``entailed_edge`` rows of ``nodes`` with what the statements entail."""
-    for chunk in _chunks(n for n in nodes if _named(n)):
+    named = (n for n in nodes if _named(n))
+    if (
+        len(nodes) >= BULK_MIN_NODES
+        and not conn.execute("SELECT 1 FROM entailed_edge LIMIT 1").fetchone()
+    ):
+        _fill_empty(conn, named)
+        return
+    for chunk in _chunks(named):
         conn.execute(
             "DELETE FROM entailed_edge WHERE subject IN (SELECT value FROM json_each(?))",
             (json.dumps(chunk),),
         )
-        graph = _Graph(conn)  # per chunk, so memory stays bounded on any repository
-        conn.executemany(
-            "INSERT OR IGNORE INTO entailed_edge (subject, predicate, object) VALUES (?,?,?)",
-            (row for node in chunk for row in sorted(graph.edges(node))),
-        )
+        _insert(conn, chunk)
+
+
+def _insert(conn: sqlite3.Connection, chunk: list[str]) -> None:
+    graph = _Graph(conn)  # per chunk, so memory stays bounded on any repository
+    conn.executemany(
+        "INSERT OR IGNORE INTO entailed_edge (subject, predicate, object) VALUES (?,?,?)",
+        (row for node in chunk for row in sorted(graph.edges(node))),
+    )
+
+
+def _fill_empty(conn: sqlite3.Connection, nodes: Iterable[str]) -> None:
+    """Fill an empty ``entailed_edge`` (an initial sync, a forced rebuild) with its
+    secondary indexes dropped and built again afterwards from their own stored SQL.
+
+    Rows arrive sorted by subject, so the table's own B-tree grows at its end, but the
+    index by object took them in random order: on the FIBO-shaped benchmark ontology the
+    140,000 rows took 1.56 s to insert with the indexes and 0.32 s + 0.54 s to build them
+    after (issue 13). DDL is transactional in SQLite: readers keep seeing the last commit
+    with its indexes, and an error rolls the drop back with the rest of the transaction.
+    """
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        " AND tbl_name = 'entailed_edge' AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    for chunk in _chunks(nodes):
+        _insert(conn, chunk)
+    for _, sql in indexes:
+        conn.execute(sql)
 
 
 def note(conn: sqlite3.Connection, subjects: set[str], objects: set[str]) -> None:

@@ -14,6 +14,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from syncer.config import Settings
 from syncer.formats.prefixes import prefix_map
 from syncer.formats.triples import XSD_STRING
+from syncer.storage import closure
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.snapshot import diff, snapshot
 from tests.support.obo_fixture import FILES, OBO, PREFIXES
@@ -252,3 +253,36 @@ def test_incremental_equals_fresh_through_edits_renames_deletes_and_breaks(
             assert rows(
                 db, "SELECT count(*) FROM statement_files WHERE path = 'data/individuals.ttl'"
             ) == [(0,)]
+
+
+def test_an_empty_closure_is_filled_with_its_indexes_built_after_and_the_same_rows(
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.commit_files(FILES)
+    chunked, bulk = fresh_db(tmp_path, "chunked"), fresh_db(tmp_path, "bulk")
+    indexes = (
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        " AND tbl_name = 'entailed_edge' ORDER BY name"
+    )
+    created = rows(bulk, indexes)
+    assert [name for name, _ in created] == ["entailed_edge_object", "entailed_edge_relation"]
+    monkeypatch.setattr(closure, "BULK_MIN_NODES", 10**9)
+    run_sync(settings(git_repo, chunked))
+    fills: list[int] = []
+    fill = closure._fill_empty
+    monkeypatch.setattr(closure, "BULK_MIN_NODES", 0)
+    monkeypatch.setattr(closure, "_fill_empty", lambda c, n: fills.append(1) or fill(c, n))
+    run_sync(settings(git_repo, bulk))
+    assert fills == [1]
+    assert rows(bulk, indexes) == created
+    everything = "SELECT * FROM entailed_edge ORDER BY 1, 2, 3"
+    assert len(rows(bulk, everything)) == 19
+    assert rows(bulk, everything) == rows(chunked, everything)
+    # A later run finds the table filled: the rows of what it touched, in chunks.
+    git_repo.delete("src/ontology/properties.ttl")
+    git_repo.commit_files({})
+    assert run_sync(settings(git_repo, bulk)).status == "done"
+    assert fills == [1]
+    reference = fresh_db(tmp_path, "reference")
+    run_sync(settings(git_repo, reference))
+    assert diff(snapshot(bulk), snapshot(reference)) == []
