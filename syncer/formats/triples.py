@@ -143,6 +143,7 @@ def to_rows(triples: Sequence[Triple], curie: Any) -> list[Row]:
     rows: list[Row] = []
     append = rows.append
     for s, p, o in triples:
+        subject: str | None
         if s.startswith("_:"):
             owner = owners.get(s, s)
             stanza = owner if owner.startswith("_:") else compress(owner)

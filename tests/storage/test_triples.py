@@ -286,3 +286,23 @@ def test_an_empty_closure_is_filled_with_its_indexes_built_after_and_the_same_ro
     reference = fresh_db(tmp_path, "reference")
     run_sync(settings(git_repo, reference))
     assert diff(snapshot(bulk), snapshot(reference)) == []
+
+
+def test_a_new_prefix_map_reads_every_file_again_and_equals_a_fresh_sync(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    git_repo.commit_files(FILES)
+    db = fresh_db(tmp_path, "live")
+    first = run_sync(settings_for(git_repo, db))
+    assert (first.status, first.processed) == ("done", len(FILES))
+    assert rows(db, "SELECT count(*) FROM statements WHERE subject = 'obo:TST_0000003'") != [(0,)]
+    # Nothing changed in the repository, but SYNCER_PREFIXES now names TST.
+    again = run_sync(settings(git_repo, db))
+    assert (again.status, again.processed, again.unchanged) == ("done", len(FILES), 0)
+    assert rows(db, "SELECT count(*) FROM statements WHERE subject = 'obo:TST_0000003'") == [(0,)]
+    reference = fresh_db(tmp_path, "reference")
+    run_sync(settings(git_repo, reference))
+    assert diff(snapshot(db), snapshot(reference)) == []
+    # The same map again: nothing to do.
+    last = run_sync(settings(git_repo, db))
+    assert (last.processed, last.unchanged) == (0, len(FILES))
