@@ -111,16 +111,37 @@ class SyncEngine:
         if self.on_progress is not None and self.progress is not None:
             self.on_progress(self.progress)
 
-    async def plan(self, *, force: bool = False) -> tuple[Tree, Plan]:
+    async def plan(self, *, force: bool = False) -> tuple[Tree, Plan, bool]:
+        """The head's tree, what to do about it, and whether every file is read again
+        (``force``, or a prefix map that changed)."""
         known = await self.writer.read(store.load_file_states, self.oid)
-        # An initial sync reads every file: a source that can download the whole branch in
-        # one go (GitHub's tarball) does so first and names the commit it holds, which saves
-        # resolving the head (docs/performance.md: 3 requests in all, not 5).
-        head = await self.source.prefetch(self.settings.branch) if not known else None
-        if head is None:
-            head = await self.source.resolve_head(self.settings.branch)
-        tree = await self.source.list_tree(head)
-        return tree, plan_changes(
+        # The prefix map (prefixmaps and curies: about 0.2 s in a new process) is built on a
+        # thread while the source answers, not before: every run that parses needs it, and
+        # a one-file `syncer sync` is a new process (issue 13: one changed page < 1 s).
+        configured = self.settings.prefixes
+        loop = asyncio.get_running_loop()
+        prefixes = loop.run_in_executor(None, prefix_map, configured)
+        try:
+            # An initial sync reads every file: a source that can download the whole branch
+            # in one go (GitHub's tarball) does so first and names the commit it holds, which
+            # saves resolving the head (docs/performance.md: 3 requests in all, not 5).
+            head = await self.source.prefetch(self.settings.branch) if not known else None
+            if head is None:
+                head = await self.source.resolve_head(self.settings.branch)
+            tree = await self.source.list_tree(head)
+        finally:
+            await asyncio.gather(prefixes, return_exceptions=True)
+        await prefixes
+        # The CURIEs in statements follow the prefix map; a new map (SYNCER_PREFIXES
+        # changed) means every file is written again under it.
+        if await self.writer.run(
+            statements.sync_prefixes,
+            fingerprint(configured),
+            lambda: prefix_map(configured).table,
+        ):
+            log.info("the prefix map changed: every file is read again")
+            force = True
+        plan = plan_changes(
             tree,
             known,
             include=self.settings.include,
@@ -128,6 +149,7 @@ class SyncEngine:
             parser_version=PARSER_VERSION,
             force=force,
         )
+        return tree, plan, force
 
     async def _contexts(self, tree: Tree) -> tuple[ContextDoc, ...]:
         docs = list(self._file_contexts)
@@ -176,17 +198,7 @@ class SyncEngine:
         try:
             self.progress.phase = "planning"
             self._report()
-            # The CURIEs in statements follow the prefix map; a new map (SYNCER_PREFIXES
-            # changed) means every file is written again under it.
-            configured = self.settings.prefixes
-            if await self.writer.run(
-                statements.sync_prefixes,
-                fingerprint(configured),
-                lambda: prefix_map(configured).table,
-            ):
-                log.info("the prefix map changed: every file is read again")
-                force = True
-            tree, plan = await self.plan(force=force)
+            tree, plan, force = await self.plan(force=force)
             self.progress.commit = plan.commit
             self.progress.planned = len(plan.upserts) + len(plan.deletes)
             await self.writer.run(runs.record_plan, self.oid, run_id, plan)
