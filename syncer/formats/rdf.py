@@ -168,8 +168,8 @@ def _ox_object(term: Any) -> Obj:
 
 def _with_pyoxigraph(data: bytes, rdf_format: str, base: str | None) -> list[Triple]:
     # One pass with the common cases inlined (named nodes, plain and language-tagged
-    # literals): this loop runs once per triple and was a third of parsing an RDF file in
-    # Python (bench.profile; docs/performance.md).
+    # literals): this loop runs once per triple and was about a third of parse_file's time
+    # on the benchmark's FIBO-shaped modules (cProfile, issue 13).
     named, blank, plain = ox.NamedNode, ox.BlankNode, ox.Literal
     xsd_string = XSD_STRING
     triples: list[Triple] = []

@@ -108,7 +108,14 @@ class GitHubAPI:
         origin (codeload's signed archive link) never carries it."""
         request.headers.pop("Authorization", None)
         if _origin(request.url) == self._api_origin:
-            header = await self._auth.header(self._client)
+            before = self._auth.requests
+            try:
+                header = await self._auth.header(self._client)
+            finally:
+                # An App's installation look-up and token exchanges are requests to GitHub
+                # too: counted as kind "app" (status page, metrics, benchmarks).
+                for _ in range(self._auth.requests - before):
+                    self.stats.count("app")
             if header is not None:
                 request.headers["Authorization"] = header
 

@@ -41,6 +41,7 @@ class Authenticator(Protocol):
     """What GitHubAPI asks before each request, and after a 401."""
 
     renewable: bool  # whether a 401 is worth a fresh credential and one more try
+    requests: int  # requests to GitHub it made itself (an App's token exchanges)
 
     async def header(self, client: httpx.AsyncClient) -> str | None: ...
 
@@ -53,6 +54,7 @@ class TokenAuth:
     """A personal (or fine-grained) token, or none: fixed for the process's life."""
 
     renewable = False
+    requests = 0
 
     def __init__(self, token: Secret | None) -> None:
         self._token = token
@@ -124,6 +126,7 @@ class AppAuth:
         # The last tokens handed out, to scrub from messages (one an hour: a few suffice).
         self._seen: deque[str] = deque(maxlen=4)
         self.tokens_issued = 0
+        self.requests = 0
 
     async def header(self, client: httpx.AsyncClient) -> str | None:
         if self._token is None or self._clock() >= self._expires_at - REFRESH_BEFORE:
@@ -143,6 +146,7 @@ class AppAuth:
     ) -> dict[str, object]:
         token = app_jwt(self.credentials.app_id, self.credentials.private_key, self._clock())
         headers = {**self._headers(), "Authorization": f"Bearer {token}"}
+        self.requests += 1
         try:
             response = await client.request(method, self.api_url + path, headers=headers)
         except httpx.TransportError as exc:

@@ -115,6 +115,9 @@ async def first_then_later(
         ("POST", "/app/installations/4242/access_tokens"),
     ]
     assert (auth.tokens_issued, len(state.app.tokens), state.app.jwts_refused) == (1, 1, 0)
+    # The exchanges are requests too: counted with the rest, as GitHub saw them.
+    assert source.stats.by_kind["app"] == 2
+    assert source.stats.requests == len(state.requests)
 
     # 55 minutes later the token has 5 left: a new one is asked for before any request
     # fails (the installation id is remembered).
@@ -125,6 +128,8 @@ async def first_then_later(
     assert state.requests[before].path == "/app/installations/4242/access_tokens"
     assert all(r.path != f"/repos/{REPO}/installation" for r in state.requests[before:])
     assert auth.tokens_issued == 2
+    assert source.stats.by_kind["app"] == 3
+    assert source.stats.requests == len(state.requests)
 
 
 def test_a_revoked_token_is_renewed_once_then_a_refusal_is_a_configuration_error(
