@@ -15,6 +15,7 @@ from syncer.config import Settings
 from syncer.formats.prefixes import prefix_map
 from syncer.formats.triples import XSD_STRING
 from syncer.storage import closure
+from syncer.storage.db import WRITER_CACHE_KIB, connect
 from syncer_dev.gitrepo import GitRepo
 from syncer_dev.snapshot import diff, snapshot
 from tests.support.obo_fixture import FILES, OBO, PREFIXES
@@ -306,3 +307,28 @@ def test_a_new_prefix_map_reads_every_file_again_and_equals_a_fresh_sync(
     # The same map again: nothing to do.
     last = run_sync(settings(git_repo, db))
     assert (last.processed, last.unchanged) == (0, len(FILES))
+
+
+def test_filling_an_empty_closure_gives_the_page_cache_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(closure, "BULK_MIN_NODES", 0)
+    conn = connect(fresh_db(tmp_path, "cache"))
+    try:
+        (before,) = conn.execute("PRAGMA cache_size").fetchone()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO statements (stanza, subject, predicate, object)"
+            " VALUES ('ex:A', 'ex:A', 'rdfs:subClassOf', 'ex:B')"
+        )
+        closure.recompute(conn, {"ex:A", "ex:B"})
+        conn.execute("COMMIT")
+        assert tuple(conn.execute("PRAGMA cache_size").fetchone()) == (before,)
+        assert before == -WRITER_CACHE_KIB != closure.SORTER_CACHE
+        assert [tuple(r) for r in conn.execute("SELECT * FROM entailed_edge ORDER BY 1, 3")] == [
+            ("ex:A", "rdfs:subClassOf", "ex:A"),
+            ("ex:A", "rdfs:subClassOf", "ex:B"),
+            ("ex:B", "rdfs:subClassOf", "ex:B"),
+        ]
+    finally:
+        conn.close()
