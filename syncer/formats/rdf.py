@@ -20,16 +20,7 @@ from syncer.formats.mapping import facts_from_triples
 from syncer.formats.options import ParseOptions
 from syncer.formats.prefixes import prefix_map
 from syncer.formats.sandbox import no_io
-from syncer.formats.triples import (
-    XSD_STRING,
-    BlankLabels,
-    Obj,
-    Triple,
-    dedupe,
-    file_tag,
-    literal,
-    to_rows,
-)
+from syncer.formats.triples import BlankLabels, Obj, Triple, dedupe, file_tag, literal, to_rows
 from syncer.model import STATUS_OK, STATUS_SKIPPED, FileContribution
 
 # Extension -> rdflib format name.
@@ -155,23 +146,11 @@ def _check_supported(data: bytes, rdf_format: str) -> None:
         check_xml_entities(data)
 
 
-def _ox_object(term: Any) -> Obj:
-    kind = type(term)
-    if kind is ox.NamedNode:
-        return ("I", term.value)
-    if kind is ox.BlankNode:
-        return ("B", "_:" + term.value)
-    if kind is ox.Literal:
-        return literal(term.value, term.datatype.value, term.language)
-    raise ParseError("RDF 1.2 triple terms are not supported")
-
-
 def _with_pyoxigraph(data: bytes, rdf_format: str, base: str | None) -> list[Triple]:
-    # One pass with the common cases inlined (named nodes, plain and language-tagged
-    # literals): this loop runs once per triple and was about a third of parse_file's time
-    # on the benchmark's FIBO-shaped modules (cProfile, issue 13).
+    # One pass with the term types tested inline: this loop runs once per triple and was
+    # about a third of parse_file's time on the benchmark's FIBO-shaped modules (cProfile,
+    # issue 13). Literals go through literal(), the one place their rules live.
     named, blank, plain = ox.NamedNode, ox.BlankNode, ox.Literal
-    xsd_string = XSD_STRING
     triples: list[Triple] = []
     append = triples.append
     for quad in ox.parse(data, format=_OX_FORMATS[rdf_format], base_iri=base):
@@ -187,14 +166,11 @@ def _with_pyoxigraph(data: bytes, rdf_format: str, base: str | None) -> list[Tri
         if kind is named:
             o: Obj = ("I", obj.value)
         elif kind is plain:
-            language = obj.language
-            if language:
-                o = ("L", obj.value, None, language.lower())
-            else:
-                datatype = obj.datatype.value
-                o = ("L", obj.value, None if datatype == xsd_string else datatype, None)
+            o = literal(obj.value, obj.datatype.value, obj.language)
+        elif kind is blank:
+            o = ("B", "_:" + obj.value)
         else:
-            o = _ox_object(obj)
+            raise ParseError("RDF 1.2 triple terms are not supported")
         append((s, quad.predicate.value, o))
     return triples
 

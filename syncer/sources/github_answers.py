@@ -121,22 +121,17 @@ def tree_item(obj: dict[str, Any]) -> Any:
 
 
 def tree_blobs(data: Mapping[str, Any], prefix: str) -> list[TreeEntry]:
-    """The files of one ``git/trees`` answer (read with or without :func:`tree_item`),
-    their paths under ``prefix``."""
-    entries = []
-    for raw in data["tree"]:
-        item = tree_item(raw) if isinstance(raw, dict) else raw
-        if isinstance(item, TreeEntry):
-            entries.append(
-                TreeEntry(prefix + item.path, item.blob_sha, item.size) if prefix else item
-            )
-    return entries
+    """The files of one ``git/trees`` answer read with :func:`tree_item`, their paths
+    under ``prefix``."""
+    files = (item for item in data["tree"] if isinstance(item, TreeEntry))
+    if not prefix:
+        return list(files)
+    return [TreeEntry(prefix + item.path, item.blob_sha, item.size) for item in files]
 
 
 def sub_trees(data: Mapping[str, Any]) -> list[SubTree]:
-    """The directories of one ``git/trees`` answer."""
-    items = (tree_item(raw) if isinstance(raw, dict) else raw for raw in data["tree"])
-    return [item for item in items if isinstance(item, SubTree)]
+    """The directories of one ``git/trees`` answer read with :func:`tree_item`."""
+    return [item for item in data["tree"] if isinstance(item, SubTree)]
 
 
 def wants_tarball(wanted: int, tree_bytes: int, *, min_files: int, bytes_per_request: int) -> bool:

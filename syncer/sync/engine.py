@@ -130,6 +130,8 @@ class SyncEngine:
                 head = await self.source.resolve_head(self.settings.branch)
             tree = await self.source.list_tree(head)
         finally:
+            # Never leave the thread's work behind: a source error waits for it too, so
+            # its outcome (an error included) is always collected.
             await asyncio.gather(prefixes, return_exceptions=True)
         await prefixes
         # The CURIEs in statements follow the prefix map; a new map (SYNCER_PREFIXES

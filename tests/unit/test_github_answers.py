@@ -94,7 +94,7 @@ def test_a_permanent_redirect_moves_the_base_only_on_the_api_origin() -> None:
 
 
 def test_tree_blobs_keeps_files_and_drops_symlinks_trees_and_submodules() -> None:
-    data = {
+    answer = {
         "tree": [
             {"path": "a.md", "type": "blob", "mode": "100644", "sha": "1" * 40, "size": 5},
             {"path": "link", "type": "blob", "mode": "120000", "sha": "2" * 40, "size": 4},
@@ -103,6 +103,7 @@ def test_tree_blobs_keeps_files_and_drops_symlinks_trees_and_submodules() -> Non
             {"path": "b.ttl", "type": "blob", "mode": "100755", "sha": "5" * 40},
         ]
     }
+    data = json.loads(json.dumps(answer), object_hook=tree_item)
     assert tree_blobs(data, "pages/") == [
         TreeEntry("pages/a.md", "1" * 40, 5),
         TreeEntry("pages/b.ttl", "5" * 40, None),
